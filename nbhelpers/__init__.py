@@ -1,0 +1,25 @@
+"""nbhelpers: the helper package of the course on making neural networks perform better.
+
+    from nbhelpers import fashion_mnist, CNN, fit
+    data = fashion_mnist()
+    result = fit(CNN(), data, epochs=5, lr=3e-3)
+"""
+
+from .callbacks import Callback, EarlyStopping, StopTraining, TrainState
+from .cli import doctor
+from .data import (DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report, fashion_mnist,
+                   mnist1d, tabular)
+from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
+from .models import CNN, GRU, MLP, ResNet, count_parameters, make_activation, width_for_budget
+from .plots import learning_curves, show_images
+from .train import NonFiniteLossWarning, TrainResult, evaluate, fit, predict
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CNN", "GRU", "MLP", "Callback", "DataBundle", "DataIntegrityError", "DataNotFoundError", "DeviceLoader",
+    "EarlyStopping", "NonFiniteLossWarning", "ResNet", "StopTraining", "TrainResult", "TrainState", "amp_dtype",
+    "by_mode", "count_parameters", "data_report", "device_report", "doctor", "evaluate", "fashion_mnist", "fit",
+    "get_device", "learning_curves", "make_activation", "mnist1d", "predict", "quick_mode", "seed_everything",
+    "show_images", "tabular", "width_for_budget",
+]
