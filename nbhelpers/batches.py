@@ -24,9 +24,9 @@ DATA_FORMS = ("a DataBundle, ((x_train, y_train), (x_valid, y_valid)) or (x, y) 
 def as_batch_augment(augment: Callable | None) -> BatchAugment | None:
     """Wrap ``augment`` as ``(x, y) -> (x, y)``.
 
-    A callable that takes two positional arguments receives ``(x, y)`` and must return both
-    (mixup-style augmentations change labels); one that takes a single argument (a
-    ``lambda x: ...``, a torchvision transform) receives ``x`` only.
+    A callable with two positional parameters (``augment(x, y)`` or ``augment(x, y=None)``)
+    receives ``(x, y)`` and must return both (mixup-style augmentations change labels); one
+    with a single parameter (a ``lambda x: ...``, a torchvision transform) receives ``x`` only.
     """
     if augment is None:
         return None
@@ -36,7 +36,7 @@ def as_batch_augment(augment: Callable | None) -> BatchAugment | None:
         params = inspect.signature(augment).parameters.values()
     except (TypeError, ValueError):  # builtins without a signature take one argument
         params = []
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if len(positional) >= 2:
         return augment
     return lambda x, y: (augment(x), y)

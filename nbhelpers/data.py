@@ -145,7 +145,8 @@ class DataBundle:
     def __repr__(self) -> str:
         lines = [f"DataBundle {self.name!r} ({self.task}):"]
         for split, pair in (("train", self.train), ("valid", self.valid), ("test", self.test)):
-            shapes = pair and ", ".join(f"{v} {tuple(t.shape)} {t.dtype}" for v, t in zip("xy", pair))
+            shapes = "None" if pair is None else ", ".join(f"{v} {tuple(t.shape)} {t.dtype}"
+                                                           for v, t in zip("xy", pair))  # fmt: skip
             lines.append(f"  {split}: {shapes}")
         if self.classes is not None:
             lines.append(f"  classes ({len(self.classes)}): {', '.join(self.classes)}")

@@ -21,14 +21,25 @@ import io
 from collections.abc import Sequence
 
 import matplotlib
+import matplotlib.figure
 import pandas as pd
 import seaborn as sns
 import torch
-from matplotlib.figure import Figure
 
 from ._checks import check_number, fail
 
 SPLIT_COLORS = {"train": "#1f77b4", "valid": "#ff7f0e", "test": "#2ca02c"}
+
+
+class Figure(matplotlib.figure.Figure):
+    """A matplotlib ``Figure`` that Jupyter shows as a PNG without pyplot.
+
+    IPython's inline backend registers its PNG formatter only once pyplot is imported;
+    ``_repr_png_`` makes our figures show up whether or not a reader ever does.
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self)
 
 
 def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None, title: str = "") -> Figure:
@@ -74,9 +85,9 @@ def show_images(
     for i, image in enumerate(images):
         ax = fig.add_subplot(rows, columns, i + 1)
         if image.shape[0] == 1:
-            ax.imshow(image[0], cmap="gray_r")
+            ax.imshow(image[0].numpy(), cmap="gray_r")
         else:
-            ax.imshow(image.permute(1, 2, 0).clamp(0, 1))
+            ax.imshow(image.permute(1, 2, 0).clamp(0, 1).numpy())
         if y is not None:
             label = int(y[i])
             ax.set_title(classes[label] if classes else str(label), fontsize=8)

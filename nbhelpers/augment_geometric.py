@@ -1,0 +1,384 @@
+"""Batched geometric augmentations on the device: flips, crops, shifts, rotation, shear, zoom, elastic.
+
+Every augmentation is a small object: the constructor checks and stores its arguments, and
+``aug(x)`` or ``aug(x, y)`` transforms a whole batch ``N x C x H x W`` at once, drawing one
+set of random parameters per image on ``x``'s device (from ``generator=`` when given). No
+Python loop runs over images and nothing syncs with the device. Strength 0 returns ``x``
+itself, bit for bit, without doing any work.
+
+The affine ones (`Flip`, `Crop`, `Shift`, `Rotate`, `Shear`, `Zoom`) each draw a batch of
+3 x 3 matrices; a `Pipeline` multiplies consecutive ones and resamples once with
+``F.affine_grid`` + ``F.grid_sample``, so rotation + shift + zoom cost one interpolation.
+Empty space is filled as in Keras' ``fill_mode``: ``"constant"`` (the pixel value ``cval``,
+0 = black), ``"nearest"``, ``"reflect"`` (abcd|dcba) or ``"wrap"`` (abcd|abcd). ``mean_std``
+is the normalization of ``x`` (default: Fashion-MNIST's), so that ``cval`` is a pixel value.
+
+>>> import torch
+>>> x = torch.randn(16, 1, 28, 28)
+>>> Rotate(15)(x).shape, Rotate(0)(x) is x
+(torch.Size([16, 1, 28, 28]), True)
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import numbers
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ._checks import check_choice, check_number, check_type, fail
+from .data import FASHION_MEAN_STD
+
+FILL_MODES = ("constant", "nearest", "reflect", "wrap")
+PADDING = {"constant": "zeros", "nearest": "border", "reflect": "reflection", "wrap": "border"}
+MEAN_STD_ALLOWED = ("None (x holds pixel values in [0, 1]) or a pair (mean, std) of numbers, or of "
+                    "per-channel sequences, with every std > 0")
+
+
+# ---------------------------------------------------------------- argument checks shared by the ops
+
+def _real(v) -> bool:
+    return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def check_mean_std(func: str, mean_std):
+    """``mean_std`` as given if valid: None, or (mean, std) numbers or per-channel sequences."""
+    if mean_std is None:
+        return None
+    ok = isinstance(mean_std, (tuple, list)) and len(mean_std) == 2
+    parts = [p if isinstance(p, (tuple, list)) else (p,) for p in mean_std] if ok else []
+    if not ok or not all(p and all(_real(v) for v in p) for p in parts) or min(parts[1]) <= 0:
+        raise fail(func, "mean_std", MEAN_STD_ALLOWED, mean_std)
+    return mean_std
+
+
+def check_range(func: str, name: str, value, *, center: float, low: float, high: float | None = None):
+    """A number ``r`` (the range ``[center - r, center + r]``) or a pair ``(lo, hi)``; returns the pair."""
+    words = f"a number r in [0, {center if high is None else high:g}] or a pair (lo, hi) with {low:g} <= lo <= hi"
+    if _real(value) and 0 <= value <= (center - low if high is None else high):
+        return (center - value, center + value)
+    if (isinstance(value, (tuple, list)) and len(value) == 2 and all(_real(v) for v in value)
+            and low <= value[0] <= value[1]):
+        return (float(value[0]), float(value[1]))
+    raise fail(func, name, words, value)
+
+
+def check_prob(func: str, name: str, value, true_means: float = 1.0) -> float:
+    """A probability in [0, 1]; True means ``true_means`` and False 0."""
+    if isinstance(value, bool):
+        return true_means if value else 0.0
+    return float(check_number(func, name, value, low=0, high=1))
+
+
+def check_fill(func: str, fill_mode, cval, mean_std) -> str:
+    check_number(func, "cval", cval)
+    check_mean_std(func, mean_std)
+    return check_choice(func, "fill_mode", fill_mode, FILL_MODES)
+
+
+def check_batch(func: str, x, y, generator) -> None:
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
+        raise fail(func, "x", "a float tensor N x C x H x W (a batch of images)",
+                   tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__,
+                   "Add the channel axis with x.unsqueeze(1) or convert with x.float().")
+    if y is not None and (not isinstance(y, torch.Tensor) or y.ndim == 0 or len(y) != len(x)):
+        raise fail(func, "y", f"None or a tensor of {len(x)} labels (one per image)",
+                   tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__)
+    if generator is not None and (not isinstance(generator, torch.Generator)
+                                  or generator.device.type != x.device.type):  # fmt: skip
+        raise fail(func, "generator", f"None or a torch.Generator on x's device ({x.device.type})", generator,
+                   f"Make one with torch.Generator(device='{x.device.type}').manual_seed(0).")
+
+
+# ---------------------------------------------------------------- helpers on the device
+
+@functools.lru_cache(maxsize=64)
+def _channel_tensor(values: tuple, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    return torch.tensor(values, device=device, dtype=dtype).view(1, -1, 1, 1)  # cached: copied once per device
+
+
+def stats(func: str, mean_std, x: torch.Tensor):
+    """``(mean, std)`` of ``mean_std`` ready to broadcast against ``x``: Python floats when scalar
+    (no host-to-device copy per batch), cached per-channel tensors otherwise."""
+    if mean_std is None:
+        return 0.0, 1.0
+    out = []
+    for part in mean_std:
+        if not isinstance(part, (tuple, list)):
+            out.append(float(part))
+        elif len(part) == 1 or len(part) == x.shape[1]:
+            out.append(_channel_tensor(tuple(float(v) for v in part), x.device, x.dtype))
+        else:
+            raise fail(func, "mean_std", f"numbers or sequences of {x.shape[1]} values (one per channel of x)",
+                       mean_std)
+    return tuple(out)
+
+
+def uniform(n: int, low: float, high: float, x: torch.Tensor, generator) -> torch.Tensor:
+    """``n`` draws from U(low, high) on x's device, in x's dtype."""
+    return torch.rand(n, device=x.device, dtype=x.dtype, generator=generator) * (high - low) + low
+
+
+def matrix(m00, m01, m02, m10, m11, m12) -> torch.Tensor:
+    """A batch ``N x 3 x 3`` of affine matrices from per-image entries (tensors of N, or numbers)."""
+    ref = next(m for m in (m00, m01, m02, m10, m11, m12) if isinstance(m, torch.Tensor))
+    full = lambda v: v if isinstance(v, torch.Tensor) else torch.full_like(ref, v)  # noqa: E731
+    zero, one = torch.zeros_like(ref), torch.ones_like(ref)
+    rows = [(m00, m01, m02), (m10, m11, m12), (zero, zero, one)]
+    return torch.stack([torch.stack([full(v) for v in row], -1) for row in rows], 1)
+
+
+def sample(x: torch.Tensor, grid: torch.Tensor, fill_mode: str, cval: float, mean_std, func: str) -> torch.Tensor:
+    """``F.grid_sample`` (bilinear) with Keras' fill modes; ``cval`` is a pixel value in [0, 1]."""
+    if fill_mode == "wrap":  # pad one pixel circularly, wrap the grid into [-1, 1) and rescale it to the padding
+        h, w = x.shape[-2:]
+        grid = torch.remainder(grid + 1, 2) - 1
+        grid = torch.stack([grid[..., 0] * (w / (w + 2)), grid[..., 1] * (h / (h + 2))], -1)
+        x = F.pad(x, (1, 1, 1, 1), mode="circular")
+    if fill_mode == "constant":  # grid_sample fills with 0; shift so that 0 is the normalized cval
+        mean, std = stats(func, mean_std, x)
+        fill = (cval - mean) / std
+        return F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + fill
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode=PADDING[fill_mode], align_corners=False)
+
+
+def warp(x: torch.Tensor, matrices: torch.Tensor, fill_mode: str, cval: float, mean_std, func: str) -> torch.Tensor:
+    """Resample ``x`` by per-image 3 x 3 matrices that map output to input pixel coordinates
+    (origin at the image centre). One ``affine_grid`` + ``grid_sample`` for the whole batch."""
+    h, w = x.shape[-2:]
+    m = matrices.to(x.dtype)
+    # Pixel coordinates -> affine_grid's [-1, 1] coordinates: theta = D^-1 M D with D = diag(w/2, h/2, 1).
+    theta = torch.stack([torch.stack([m[:, 0, 0], m[:, 0, 1] * (h / w), m[:, 0, 2] * (2 / w)], -1),
+                         torch.stack([m[:, 1, 0] * (w / h), m[:, 1, 1], m[:, 1, 2] * (2 / h)], -1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return sample(x, grid, fill_mode, cval, mean_std, func)
+
+
+# ---------------------------------------------------------------- base classes
+
+class Augmentation:
+    """Base of the batched augmentations: ``aug(x, y=None, *, generator=None)``.
+
+    Checks the batch, returns ``x`` itself when `is_identity` (strength 0), computes in
+    float32 for half-precision input and gives the result back in ``x``'s dtype, and returns
+    ``x`` alone when ``y`` is None, else ``(x, y)``. Subclasses define `is_identity` and `apply`.
+    """
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor | None = None, *, generator: torch.Generator | None = None):
+        check_batch(type(self).__name__, x, y, generator)
+        if self.is_identity():
+            return x if y is None else (x, y)
+        work = x if x.dtype in (torch.float32, torch.float64) else x.float()
+        out, y_out = self.apply(work, y, generator)
+        out = out.to(x.dtype)
+        return out if y is None else (out, y_out)
+
+    def is_identity(self) -> bool:
+        raise NotImplementedError
+
+    def apply(self, x: torch.Tensor, y: torch.Tensor | None, generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:  # scikit-learn style: the arguments that differ from their defaults
+        params = inspect.signature(type(self).__init__).parameters.values()
+        shown = [f"{p.name}={getattr(self, p.name)!r}" for p in params
+                 if p.name != "self" and getattr(self, p.name) != p.default]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+
+class AffineAugmentation(Augmentation):
+    """An augmentation given by a batch of affine matrices (`matrices`), so that a `Pipeline` can fuse it."""
+
+    fill_mode: str
+    cval: float
+    mean_std: tuple | None
+
+    def matrices(self, x: torch.Tensor, generator) -> torch.Tensor:
+        """``N x 3 x 3`` matrices, output -> input pixel coordinates about the image centre."""
+        raise NotImplementedError
+
+    def apply(self, x, y, generator):
+        return warp(x, self.matrices(x, generator), self.fill_mode, self.cval, self.mean_std, type(self).__name__), y
+
+
+def _store_fill(self, fill_mode, cval, mean_std) -> None:
+    self.fill_mode = check_fill(type(self).__name__, fill_mode, cval, mean_std)
+    self.cval, self.mean_std = cval, mean_std
+
+
+# ---------------------------------------------------------------- the affine augmentations
+
+class Flip(AffineAugmentation):
+    """Mirror each image left-right (``horizontal``) and/or up-down (``vertical``), each with probability ``p``.
+
+    Alone it flips exactly (no interpolation); in a `Pipeline` it joins the fused resampling.
+    """
+
+    def __init__(self, horizontal: bool = True, vertical: bool = False, p: float = 0.5, *,
+                 fill_mode: str = "constant", cval: float = 0.0, mean_std=FASHION_MEAN_STD) -> None:
+        check_type("Flip", "horizontal", horizontal, bool, "True or False")
+        check_type("Flip", "vertical", vertical, bool, "True or False")
+        self.horizontal, self.vertical, self.p = horizontal, vertical, check_number("Flip", "p", p, low=0, high=1)
+        _store_fill(self, fill_mode, cval, mean_std)
+
+    def is_identity(self) -> bool:
+        return self.p == 0 or not (self.horizontal or self.vertical)
+
+    def _signs(self, x, generator):
+        n = len(x)
+        draw = lambda on: (torch.where(torch.rand(n, device=x.device, generator=generator) < self.p, -1.0, 1.0)  # noqa: E731
+                           .to(x.dtype) if on else torch.ones(n, device=x.device, dtype=x.dtype))
+        return draw(self.horizontal), draw(self.vertical)
+
+    def matrices(self, x, generator):
+        sx, sy = self._signs(x, generator)
+        return matrix(sx, 0.0, 0.0, 0.0, sy, 0.0)
+
+    def apply(self, x, y, generator):
+        sx, sy = self._signs(x, generator)
+        x = torch.where(sx.view(-1, 1, 1, 1) < 0, x.flip(-1), x)
+        return torch.where(sy.view(-1, 1, 1, 1) < 0, x.flip(-2), x), y
+
+
+class Crop(AffineAugmentation):
+    """Random crop with padding (as on CIFAR): shift each image by a whole number of pixels in
+    ``[-padding, padding]`` along each axis, filling the uncovered border by ``fill_mode``."""
+
+    def __init__(self, padding: int = 2, *, fill_mode: str = "constant", cval: float = 0.0,
+                 mean_std=FASHION_MEAN_STD) -> None:
+        self.padding = check_number("Crop", "padding", padding, integer=True, low=0)
+        _store_fill(self, fill_mode, cval, mean_std)
+
+    def is_identity(self) -> bool:
+        return self.padding == 0
+
+    def matrices(self, x, generator):
+        t = torch.randint(-self.padding, self.padding + 1, (2, len(x)), device=x.device, generator=generator)
+        t = t.to(x.dtype)
+        return matrix(1.0, 0.0, t[0], 0.0, 1.0, t[1])
+
+
+class Shift(AffineAugmentation):
+    """Shift each image by up to ``width`` of its width and ``height`` of its height (fractions,
+    drawn uniformly in ``[-f, f]``; Keras' ``width_shift_range`` / ``height_shift_range``).
+    ``height=None`` means the same as ``width``."""
+
+    def __init__(self, width: float = 0.1, height: float | None = None, *, fill_mode: str = "constant",
+                 cval: float = 0.0, mean_std=FASHION_MEAN_STD) -> None:
+        hint = "a fraction of the image in [0, 1) (Keras' pixel counts >= 1: divide them by the size)"
+        for name, v in (("width", width), ("height", height)):
+            if not (v is None and name == "height") and not (_real(v) and 0 <= v < 1):
+                raise fail("Shift", name, hint + (" or None" if name == "height" else ""), v)
+        self.width, self.height = width, height
+        _store_fill(self, fill_mode, cval, mean_std)
+
+    def is_identity(self) -> bool:
+        return self.width == 0 and (self.height or 0) == 0
+
+    def matrices(self, x, generator):
+        h, w = x.shape[-2:]
+        fh = self.width if self.height is None else self.height
+        tx = uniform(len(x), -self.width, self.width, x, generator) * w
+        ty = uniform(len(x), -fh, fh, x, generator) * h
+        return matrix(1.0, 0.0, tx, 0.0, 1.0, ty)
+
+
+class Rotate(AffineAugmentation):
+    """Rotate each image by an angle drawn uniformly in ``[-degrees, degrees]`` (Keras' ``rotation_range``)."""
+
+    def __init__(self, degrees: float = 15.0, *, fill_mode: str = "constant", cval: float = 0.0,
+                 mean_std=FASHION_MEAN_STD) -> None:
+        self.degrees = check_number("Rotate", "degrees", degrees, low=0, high=180)
+        _store_fill(self, fill_mode, cval, mean_std)
+
+    def is_identity(self) -> bool:
+        return self.degrees == 0
+
+    def matrices(self, x, generator):
+        a = torch.deg2rad(uniform(len(x), -self.degrees, self.degrees, x, generator))
+        cos, sin = torch.cos(a), torch.sin(a)
+        return matrix(cos, -sin, 0.0, sin, cos, 0.0)
+
+
+class Shear(AffineAugmentation):
+    """Shear each image by an angle drawn uniformly in ``[-degrees, degrees]``, as Keras' ``shear_range``
+    (degrees, so Keras' ``shear_range=0.2`` is a barely visible 0.2 degrees)."""
+
+    def __init__(self, degrees: float = 10.0, *, fill_mode: str = "constant", cval: float = 0.0,
+                 mean_std=FASHION_MEAN_STD) -> None:
+        self.degrees = check_number("Shear", "degrees", degrees, low=0, high=89)
+        _store_fill(self, fill_mode, cval, mean_std)
+
+    def is_identity(self) -> bool:
+        return self.degrees == 0
+
+    def matrices(self, x, generator):
+        s = torch.deg2rad(uniform(len(x), -self.degrees, self.degrees, x, generator))
+        return matrix(1.0, -torch.sin(s), 0.0, 0.0, torch.cos(s), 0.0)
+
+
+class Zoom(AffineAugmentation):
+    """Zoom each image by a factor drawn uniformly in ``[1 - zoom, 1 + zoom]`` or ``zoom = (lo, hi)``.
+
+    As in Keras' ``zoom_range`` the factor scales the sampling coordinates: below 1 zooms in
+    (the object grows), above 1 zooms out. ``per_axis=True`` draws the width and height
+    factors independently, as Keras' ``ImageDataGenerator`` does (it stretches the image).
+    """
+
+    def __init__(self, zoom: float | tuple[float, float] = 0.1, *, per_axis: bool = False,
+                 fill_mode: str = "constant", cval: float = 0.0, mean_std=FASHION_MEAN_STD) -> None:
+        check_range("Zoom", "zoom", zoom, center=1.0, low=1e-3, high=0.999)
+        self.zoom, self.per_axis = zoom, check_type("Zoom", "per_axis", per_axis, bool, "True or False")
+        _store_fill(self, fill_mode, cval, mean_std)
+
+    def is_identity(self) -> bool:
+        return check_range("Zoom", "zoom", self.zoom, center=1.0, low=1e-3, high=0.999) == (1.0, 1.0)
+
+    def matrices(self, x, generator):
+        lo, hi = check_range("Zoom", "zoom", self.zoom, center=1.0, low=1e-3, high=0.999)
+        zx = uniform(len(x), lo, hi, x, generator)
+        zy = uniform(len(x), lo, hi, x, generator) if self.per_axis else zx
+        return matrix(zx, 0.0, 0.0, 0.0, zy, 0.0)
+
+
+# ---------------------------------------------------------------- elastic deformation
+
+class Elastic(Augmentation):
+    """Elastic deformation (Simard et al. 2003): a random displacement field, uniform in [-1, 1]
+    per pixel, smoothed by a Gaussian of ``sigma`` pixels and scaled by ``alpha`` pixels.
+    Simard's values for 28 x 28 digits are ``alpha=34, sigma=4``."""
+
+    def __init__(self, alpha: float = 34.0, sigma: float = 4.0, *, fill_mode: str = "constant", cval: float = 0.0,
+                 mean_std=FASHION_MEAN_STD) -> None:
+        self.alpha = check_number("Elastic", "alpha", alpha, low=0)
+        self.sigma = check_number("Elastic", "sigma", sigma, low=0, low_open=True)
+        _store_fill(self, fill_mode, cval, mean_std)
+
+    def is_identity(self) -> bool:
+        return self.alpha == 0
+
+    def apply(self, x, y, generator):
+        n, _, h, w = x.shape
+        field = torch.rand(n * 2, 1, h, w, device=x.device, dtype=x.dtype, generator=generator) * 2 - 1
+        r = max(1, min(math.ceil(4 * self.sigma), max(h, w)))  # scipy's truncate=4, capped at the image size
+        t = torch.arange(-r, r + 1, device=x.device, dtype=x.dtype)
+        kernel = torch.exp(-0.5 * (t / self.sigma) ** 2)
+        kernel = kernel / kernel.sum()
+        field = F.conv2d(field, kernel.view(1, 1, -1, 1), padding=(r, 0))  # separable Gaussian, zero padding
+        field = F.conv2d(field, kernel.view(1, 1, 1, -1), padding=(0, r)).view(n, 2, h, w) * self.alpha
+        identity = torch.eye(2, 3, device=x.device, dtype=x.dtype).expand(n, 2, 3)
+        grid = F.affine_grid(identity, [n, 1, h, w], align_corners=False)
+        grid = grid + torch.stack([field[:, 0] * (2 / w), field[:, 1] * (2 / h)], -1)
+        return sample(x, grid, self.fill_mode, self.cval, self.mean_std, "Elastic"), y
+
+
+AFFINE = (Flip, Crop, Shift, Rotate, Shear, Zoom)
+__all__ = ["Augmentation", "AffineAugmentation", "Crop", "Elastic", "Flip", "Rotate", "Shear", "Shift", "Zoom"]
+
+
+def _unused(_: Sequence) -> None:  # pragma: no cover
+    pass
