@@ -226,18 +226,18 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
         set_rng_state(saved["rng"], generator)
         state.history, state.epoch, state.step, best = saved["history"], saved["epoch"], saved["step"], saved["best"]
         _restore_callbacks(callbacks, saved["callbacks"])
+    elif resume:
+        print(f"fit(): no checkpoint at {checkpoint} yet; starting from epoch 1.")
     reporter = Reporter(epochs=epochs, steps_per_epoch=steps_per_epoch, device_type=device.type,
                         progress=progress, live_plot=live_plot, start_epoch=state.epoch)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     stop_reason = "completed"
     try:
-        for hook in hooks["on_fit_begin"]:
-            hook(state)
+        _call(hooks["on_fit_begin"], state)
         steps_at_start = state.step
         for epoch in range(state.epoch + 1, epochs + 1):
             state.epoch = epoch
-            for hook in hooks["on_epoch_begin"]:
-                hook(state)
+            _call(hooks["on_epoch_begin"], state)
             forward.train()
             started = time.perf_counter()
             loss_sum = torch.zeros((), device=device)
@@ -247,16 +247,14 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
                 if channels_last and x.ndim == 4:
                     x = x.contiguous(memory_format=torch.channels_last)
                 state.batch = (x, y)
-                for hook in hooks["on_batch_begin"]:
-                    hook(state)
+                _call(hooks["on_batch_begin"], state)
                 with autocast:
                     out = forward(x)
                     batch_loss = loss_fn(out, y)
                     objective = batch_loss + l1 * sum(w.abs().sum() for w in l1_weights) if l1 else batch_loss
                 opt.zero_grad(set_to_none=True)
                 (scaler.scale(objective) if scaler else objective).backward()
-                for hook in hooks["on_after_backward"]:
-                    hook(state)
+                _call(hooks["on_after_backward"], state)
                 if grad_clip is not None:
                     if scaler:
                         scaler.unscale_(opt)
@@ -272,8 +270,7 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
                     classification = _looks_like_classification(out, y)
                 if classification:
                     correct += _count_correct(out.detach(), y)
-                for hook in hooks["on_batch_end"]:
-                    hook(state)
+                _call(hooks["on_batch_end"], state)
                 reporter.batch_done(state.step - steps_at_start, sync)
                 if state.step % CHECK_EVERY == 0 and not torch.isfinite(loss_sum):  # one sync per 50 batches
                     raise _NonFiniteLoss(epoch)
@@ -302,8 +299,7 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
             if sign * metrics[monitor] < best["value"]:
                 best = {"value": sign * metrics[monitor], "epoch": epoch, "weights": _copy_weights(model)}
             reporter.epoch_done(epoch, metrics, lr_now, seconds, state.history)
-            for hook in hooks["on_epoch_end"]:
-                hook(state)
+            _call(hooks["on_epoch_end"], state)
             if checkpoint is not None:
                 save_checkpoint(checkpoint, {
                     "model": model.state_dict(), "optimizer": opt.state_dict(),
@@ -328,8 +324,7 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
         reporter.close(state.history)
     if stop_reason != "completed":
         model.load_state_dict(best["weights"])
-    for hook in hooks["on_fit_end"]:
-        hook(state)
+    _call(hooks["on_fit_end"], state)
     config["stop_reason"] = stop_reason
     history = pd.DataFrame(state.history, columns=["epoch", "split", "loss", "accuracy", "lr", "seconds"])
     if not classification:
@@ -345,6 +340,11 @@ def _restore_callbacks(callbacks: list, saved: list) -> None:
         if match is not None and hasattr(callback, "load_state_dict"):
             callback.load_state_dict(match[1])
             unused.remove(match)
+
+
+def _call(hooks: list, state: TrainState) -> None:
+    for hook in hooks:
+        hook(state)
 
 
 def _copy_weights(model: nn.Module) -> dict[str, torch.Tensor]:
