@@ -5,11 +5,13 @@
     result = fit(CNN(), data, epochs=5, lr=3e-3)
 """
 
+from .augment import Pipeline, pipeline, preview, preview_panel
 from .callbacks import Callback, EarlyStopping, StopTraining, TrainState
 from .cli import doctor
 from .data import (DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report, fashion_mnist,
                    mnist1d, tabular)
 from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
+from .explore import Panel, explore, sweep
 from .models import CNN, GRU, MLP, ResNet, count_parameters, make_activation, width_for_budget
 from .plots import learning_curves, show_images
 from .train import NonFiniteLossWarning, TrainResult, evaluate, fit, predict
@@ -18,8 +20,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CNN", "GRU", "MLP", "Callback", "DataBundle", "DataIntegrityError", "DataNotFoundError", "DeviceLoader",
-    "EarlyStopping", "NonFiniteLossWarning", "ResNet", "StopTraining", "TrainResult", "TrainState", "amp_dtype",
-    "by_mode", "count_parameters", "data_report", "device_report", "doctor", "evaluate", "fashion_mnist", "fit",
+    "EarlyStopping", "NonFiniteLossWarning", "Panel", "ResNet", "StopTraining", "TrainResult", "TrainState", "amp_dtype",
+    "by_mode", "count_parameters", "data_report", "device_report", "doctor", "evaluate", "explore", "fashion_mnist", "fit",
     "get_device", "learning_curves", "make_activation", "mnist1d", "predict", "quick_mode", "seed_everything",
-    "show_images", "tabular", "width_for_budget",
+    "show_images", "sweep", "tabular", "width_for_budget",
+    "Pipeline", "pipeline", "preview", "preview_panel",  # augment
 ]

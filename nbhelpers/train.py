@@ -168,6 +168,10 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     bf16) and float32 elsewhere. ``checkpoint`` saves every epoch; ``resume=True``
     continues from it to the same history an uninterrupted run gives.
 
+    ``seed`` seeds shuffling, dropout and augmentation (and records itself in ``config``);
+    the initial weights are drawn when the model is built, before ``fit`` runs, so call
+    ``seed_everything(seed)`` before building the model to repeat a run to the bit.
+
     A NaN/infinite loss stops training with a `NonFiniteLossWarning` that says what to
     try; Ctrl-C or Jupyter's Stop ends training early. Either way the best weights so far
     are restored and the result is returned with its ``stop_reason``.

@@ -23,7 +23,8 @@ def test_committed_without_outputs(path):
     assert notebook.cells[-1].cell_type == "markdown" and "Exercises" in notebook.cells[-1].source
 
 
-def test_00_setup_and_first_model():
+def test_00_setup_and_first_model(monkeypatch, tmp_path):
+    monkeypatch.setenv("NBH_CACHE", str(tmp_path / "cache"))  # the sweep trains here, not from an old cache
     notebook = run_notebook("00_setup_and_first_model.ipynb")
     text = text_of(notebook)
     assert "Device:" in text and "cpu" in text
@@ -35,3 +36,6 @@ def test_00_setup_and_first_model():
     own = float(re.search(r"own data: validation accuracy ([\d.]+)%", text).group(1))
     assert own > 70, own
     assert count_images(notebook) >= 3, "image grid, live curves and result.plot() drawn"
+    best = re.search(r"best of (\d+) runs: lr=([\d.e-]+), width=(\d+), validation accuracy ([\d.]+)%", text)
+    assert best and best[1] == "12" and float(best[2]) in (1e-3, 1e-2) and float(best[4]) > 65, best
+    assert "explore(train_mlp): 2 controls, 12 runs so far (12 from the cache)" in text, "panel scrubs the sweep"
