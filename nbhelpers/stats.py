@@ -7,7 +7,7 @@ difference smaller than the noise is not sold as an effect.
 Examples
 --------
 >>> import pandas as pd
->>> from nbhelpers.evaluate import mean_ci, summarize
+>>> from nbhelpers.stats import mean_ci, summarize
 >>> [round(v, 3) for v in mean_ci([0.80, 0.82, 0.81])]
 [0.81, 0.785, 0.835]
 >>> runs = pd.DataFrame({"setting": ["a", "a", "b", "b"], "accuracy": [0.8, 0.82, 0.7, 0.74]})
