@@ -14,6 +14,10 @@ from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, s
 from .explore import Panel, explore, sweep
 from .models import CNN, GRU, MLP, ResNet, count_parameters, make_activation, width_for_budget
 from .plots import learning_curves, show_images
+from .preprocess import (OutlierToNaN, class_weights, fit_on_train, inject_missing, inject_outliers, leakage_check,
+                         make_imbalanced, make_imputer, resample, robust_outliers, score_fills, score_imputers,
+                         score_outlier_rules)
+from .preprocess_compare import Comparison, Difference, ci_plot, compare_preprocessing, difference, train_with_remedy
 from .train import NonFiniteLossWarning, TrainResult, evaluate, fit, predict
 
 __version__ = "0.1.0"
@@ -25,4 +29,7 @@ __all__ = [
     "get_device", "learning_curves", "make_activation", "mnist1d", "predict", "quick_mode", "seed_everything",
     "show_images", "sweep", "tabular", "width_for_budget",
     "Pipeline", "pipeline", "preview", "preview_panel",  # augment
+    "Comparison", "Difference", "OutlierToNaN", "ci_plot", "class_weights", "compare_preprocessing", "difference",
+    "fit_on_train", "inject_missing", "inject_outliers", "leakage_check", "make_imbalanced", "make_imputer", "resample",
+    "robust_outliers", "score_fills", "score_imputers", "score_outlier_rules", "train_with_remedy",  # preprocess
 ]
