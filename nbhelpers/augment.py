@@ -37,7 +37,6 @@ import threading
 from collections.abc import Callable, Sequence
 
 import torch
-from matplotlib.figure import Figure
 
 from ._checks import check_choice, check_number, check_type, fail
 from .augment_geometric import (FILL_MODES, STEP_KINDS, ZOOM_LIMITS, AffineAugmentation, Augmentation, Crop, Elastic,
@@ -45,7 +44,7 @@ from .augment_geometric import (FILL_MODES, STEP_KINDS, ZOOM_LIMITS, AffineAugme
                                 check_range, run_step, stats, warp)  # fmt: skip
 from .augment_photometric import CLAHE, Brightness, Contrast, CutMix, Equalize, Erase, MixUp, Noise, OneOf, check_tiles
 from .data import FASHION_MEAN_STD
-from .plots import figure_png
+from .plots import Figure, figure_png  # Figure: shown in Jupyter without pyplot
 
 
 class Pipeline(Augmentation):

@@ -233,6 +233,7 @@ def test_preview_grid_and_panel_redraws_when_a_control_changes():
     assert len(fig.axes) == 12
     assert [ax.get_ylabel() for ax in fig.axes[::4]] == ["original", "augmented 1", "augmented 2"]
     assert fig.get_figwidth() < 6  # without pyplot: nothing registered globally
+    assert fig._repr_png_().startswith(b"\x89PNG")  # Jupyter shows it even where pyplot was never imported
     panel = preview_panel(x, n=4, versions=1, debounce=0.1)
     first, draws = bytes(panel.image.value), panel.draws
     assert first.startswith(b"\x89PNG") and panel.code.value == "<code>pipeline()</code>"
