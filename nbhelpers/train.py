@@ -187,8 +187,8 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     train_batches, valid_batches = resolve_data(data, batch_size=batch_size, device=device, generator=generator,
                                                 augment=as_batch_augment(augment))
     model.to(device)
-    # Channels-last lets cuDNN and oneDNN pick their fastest convolutions: measured 2.6-8x
-    # faster training of the course's CNNs on a 2-core CPU, and the usual gain on CUDA.
+    # Channels-last lets cuDNN and oneDNN pick their fastest convolutions: CNN(channels=(16, 32))
+    # trained 1.3x faster on a 2-core CPU (median of 4 interleaved runs), the usual gain on CUDA.
     channels_last = device.type in ("cuda", "cpu") and any(isinstance(m, nn.Conv2d) for m in model.modules())
     if channels_last:
         model.to(memory_format=torch.channels_last)
