@@ -11,6 +11,8 @@ from .cli import doctor
 from .data import (DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report, fashion_mnist,
                    mnist1d, tabular)
 from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
+from .experiments import (ci_text, effect, epochs_for, gain_table, gallery, paired_gain, per_class_accuracy,
+                          per_class_long, plot_ci, scores, soft_label_grid, verdict)
 from .explore import Panel, explore, sweep
 from .models import CNN, GRU, MLP, ResNet, count_parameters, make_activation, width_for_budget
 from .plots import learning_curves, show_images
@@ -29,6 +31,8 @@ __all__ = [
     "get_device", "learning_curves", "make_activation", "mnist1d", "predict", "quick_mode", "seed_everything",
     "show_images", "sweep", "tabular", "width_for_budget",
     "Pipeline", "pipeline", "preview", "preview_panel",  # augment
+    "ci_text", "effect", "epochs_for", "gain_table", "gallery", "paired_gain", "per_class_accuracy", "per_class_long",
+    "plot_ci", "scores", "soft_label_grid", "verdict",  # experiments
     "Comparison", "Difference", "OutlierToNaN", "ci_plot", "class_weights", "compare_preprocessing", "difference",
     "fit_on_train", "inject_missing", "inject_outliers", "leakage_check", "make_imbalanced", "make_imputer", "resample",
     "robust_outliers", "score_fills", "score_imputers", "score_outlier_rules", "train_with_remedy",  # preprocess
