@@ -10,9 +10,11 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def run_notebook(name: str, timeout: int = 600) -> nbformat.NotebookNode:
-    """Execute ``notebooks/<name>`` top to bottom with NBH_QUICK=1 on the CPU; return it with outputs."""
+    """Execute ``notebooks/<name>`` top to bottom with NBH_QUICK=1 on one CPU thread; return it with outputs."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    env = {"NBH_QUICK": "1", "NBH_DEVICE": "cpu"}
+    # OMP_NUM_THREADS=1: on a CPU shared with other jobs, torch's two OpenMP threads wait on
+    # each other and small networks train 5-10x slower; the kernel inherits the setting.
+    env = {"NBH_QUICK": "1", "NBH_DEVICE": "cpu", "OMP_NUM_THREADS": "1"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits the environment of this process
     try:

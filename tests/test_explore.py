@@ -17,13 +17,7 @@ from nbhelpers.explore import DEBOUNCE
 PNG = b"\x89PNG"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models train ~60x faster on one thread when the 2 CPU cores are shared (OpenMP spinning)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(autouse=True)

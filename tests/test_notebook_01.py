@@ -14,9 +14,6 @@ LINE = NUMBER + r"(?: points)? \(95% CI " + NUMBER + " to " + NUMBER + r", (\d+)
 def text(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("NBH_CACHE", str(tmp_path_factory.mktemp("cache")))  # train every run anew, leave the repo's cache alone
-    # The kernel inherits this: tiny networks train many times faster on one thread when the
-    # 2 cores are shared with other jobs (OpenMP threads spin waiting for each other).
-    mp.setenv("OMP_NUM_THREADS", "1")
     try:
         notebook = run_notebook(NAME)
     finally:

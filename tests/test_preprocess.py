@@ -21,13 +21,7 @@ from nbhelpers import (Comparison, DataBundle, OutlierToNaN, ci_plot, class_weig
                        train_with_remedy)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models train much faster on one thread when the 2 CPU cores are shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def bundle(n=90, features=4, seed=0, classes=2, shift=100.0):
