@@ -14,12 +14,14 @@ from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, s
 from .experiments import (ci_text, effect, epochs_for, gain_table, gallery, paired_gain, per_class_accuracy,
                           per_class_long, plot_ci, scores, soft_label_grid, verdict)
 from .explore import Panel, explore, sweep
-from .models import CNN, GRU, MLP, ResNet, count_parameters, make_activation, width_for_budget
+from .diagnostics import ActivationStats, GradientNorms, layer_gradients, plot_layers
+from .models import CNN, MLP, ResNet, count_parameters, make_activation, width_for_budget
 from .plots import learning_curves, show_images
 from .preprocess import (OutlierToNaN, class_weights, fit_on_train, inject_missing, inject_outliers, leakage_check,
                          make_imbalanced, make_imputer, resample, robust_outliers, score_fills, score_imputers,
                          score_outlier_rules)
 from .preprocess_compare import Comparison, Difference, ci_plot, compare_preprocessing, difference, train_with_remedy
+from .sequence import GRU, RNN, AttentionPooling
 from .train import NonFiniteLossWarning, TrainResult, evaluate, fit, predict
 
 __version__ = "0.1.0"
@@ -36,4 +38,6 @@ __all__ = [
     "Comparison", "Difference", "OutlierToNaN", "ci_plot", "class_weights", "compare_preprocessing", "difference",
     "fit_on_train", "inject_missing", "inject_outliers", "leakage_check", "make_imbalanced", "make_imputer", "resample",
     "robust_outliers", "score_fills", "score_imputers", "score_outlier_rules", "train_with_remedy",  # preprocess
+    "RNN", "AttentionPooling",  # sequence
+    "ActivationStats", "GradientNorms", "layer_gradients", "plot_layers",  # diagnostics
 ]

@@ -1,4 +1,6 @@
-"""The course's models: MLP, CNN, a small ResNet and a GRU, every knob a keyword.
+"""The course's models for images and tables: MLP, CNN, a small ResNet, every knob a keyword.
+
+Sequence models (GRU, RNN, AttentionPooling) are in `nbhelpers.sequence`.
 
 Each model keeps its constructor arguments in ``model.config`` (plain, JSON-ready values)
 so a training run can record them, and ``type(model)(**model.config)`` builds the same
@@ -329,49 +331,6 @@ class ResNet(_ConvNet):
             layers.append((f"stage{i}", nn.Sequential(*blocks)))
         super().__init__(OrderedDict(layers + _conv_head(width, c["num_classes"], dim, c["dropout"])))
         self.config = c
-
-
-class GRU(nn.Module):
-    """A GRU classifier for channels-first sequences ``N x C x L`` (like the 1-D CNN).
-
-    The head reads each direction's final state: the forward GRU's output at the last time
-    step and, if ``bidirectional``, the backward GRU's output at the first step (the last
-    one it reads), concatenated. ``dropout`` acts between stacked GRU layers and before
-    the head.
-
-    Examples
-    --------
-    >>> import torch
-    >>> GRU(bidirectional=True, num_layers=2)(torch.randn(4, 1, 40)).shape
-    torch.Size([4, 10])
-    """
-
-    def __init__(self, input_size: int = 1, num_classes: int = 10, *, hidden_size: int = 64,
-                 num_layers: int = 1, bidirectional: bool = False, dropout: float = 0.0) -> None:
-        f = "GRU"
-        c: dict[str, Any] = dict(
-            input_size=_positive(f, "input_size", input_size),
-            num_classes=_positive(f, "num_classes", num_classes),
-            hidden_size=_positive(f, "hidden_size", hidden_size),
-            num_layers=_positive(f, "num_layers", num_layers),
-            bidirectional=_flag(f, "bidirectional", bidirectional),
-            dropout=_dropout(f, dropout),
-        )
-        super().__init__()
-        self.config = c
-        self.directions = 2 if c["bidirectional"] else 1
-        # nn.GRU warns when given dropout with one layer: it only drops between layers.
-        self.gru = nn.GRU(c["input_size"], c["hidden_size"], c["num_layers"], batch_first=True,
-                          bidirectional=c["bidirectional"], dropout=c["dropout"] if c["num_layers"] > 1 else 0.0)
-        self.dropout = nn.Dropout(c["dropout"])
-        self.head = nn.Linear(self.directions * c["hidden_size"], c["num_classes"])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        _check_input("GRU.forward", x, 1, self.config["input_size"])
-        _, h = self.gru(x.transpose(1, 2))
-        # h holds each layer's and direction's final state; the last layer's are the last rows.
-        last = torch.cat(list(h[-self.directions:]), dim=1)
-        return self.head(self.dropout(last))
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from nbhelpers import models
-from nbhelpers.models import ACTIVATIONS, CNN, GRU, MLP, ResNet, count_parameters, make_activation, width_for_budget
+from nbhelpers.models import ACTIVATIONS, CNN, MLP, ResNet, count_parameters, make_activation, width_for_budget
+from nbhelpers.sequence import GRU
 
 IMAGES = (6, 1, 28, 28)  # a Fashion-MNIST batch
 SEQUENCES = (6, 1, 40)  # an MNIST-1D batch, channels first
