@@ -21,7 +21,7 @@ import statistics
 import time
 import warnings
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import torch
@@ -37,13 +37,15 @@ def _prunable(model: nn.Module) -> list[tuple[nn.Module, str]]:
     return [(m, "weight") for m in model.modules() if isinstance(m, PRUNABLE)]
 
 
-def prune(model: nn.Module, amount: float) -> nn.Module:
+def prune(model: nn.Module, amount: float, *, fine_tune: Callable[[nn.Module], object] | None = None) -> nn.Module:
     """A copy of ``model`` with the fraction ``amount`` of its smallest weights set to zero.
 
     Global magnitude pruning (``torch.nn.utils.prune.global_unstructured`` with the L1
     criterion) over every Linear and convolution weight: the threshold is shared, so layers
-    with many small weights lose more. The zeros are made permanent (no masks left), so the
-    copy is an ordinary model; fine-tune it briefly to win back accuracy. Zeros in a dense
+    with many small weights lose more. ``fine_tune``, if given, is called with the pruned copy
+    while the masks are still in place, so training there cannot regrow a pruned weight (e.g.
+    ``fine_tune=lambda m: fit(m, data, epochs=1, lr=1e-4)``). Then the zeros are made
+    permanent (no masks left) and the copy is an ordinary model. Zeros in a dense
     tensor save no time on their own: the file shrinks only once compressed (see
     `size_speed_table`).
 
@@ -53,12 +55,16 @@ def prune(model: nn.Module, amount: float) -> nn.Module:
     """
     check_type("prune", "model", model, nn.Module, "a torch.nn.Module")
     check_number("prune", "amount", amount, low=0, high=1)
+    if fine_tune is not None and not callable(fine_tune):
+        raise fail("prune", "fine_tune", "None or a function that trains the model it is given", fine_tune)
     pruned = copy.deepcopy(model)
     targets = _prunable(pruned)
     if not targets:
         raise fail("prune", "model", "a model with Linear or Conv layers", type(model).__name__)
     if amount > 0:
         torch_prune.global_unstructured(targets, pruning_method=torch_prune.L1Unstructured, amount=float(amount))
+        if fine_tune is not None:
+            fine_tune(pruned)
         for module, name in targets:
             torch_prune.remove(module, name)
     return pruned

@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 import matplotlib.figure
@@ -60,6 +60,38 @@ def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None,
             ax.xaxis.get_major_locator().set_params(integer=True)
         if title:
             fig.suptitle(title)
+    return fig
+
+
+def compare_curves(histories: Mapping[str, pd.DataFrame], metric: str = "accuracy", split: str = "valid",
+                   title: str = "") -> Figure:
+    """One line per run: ``metric`` on ``split`` per epoch, for runs given as ``{name: history}``.
+
+    >>> import pandas as pd
+    >>> h = pd.DataFrame({"epoch": [1, 2], "split": ["valid", "valid"], "accuracy": [0.5, 0.7]})
+    >>> len(compare_curves({"plain": h, "batch norm": h.assign(accuracy=[0.8, 0.9])}).axes[0].lines)
+    2
+    """
+    func = "compare_curves"
+    if not isinstance(histories, Mapping) or not histories:
+        raise fail(func, "histories", "a non-empty dict {name: TrainResult.history}", type(histories).__name__)
+    for name, h in histories.items():
+        if not isinstance(h, pd.DataFrame) or not {"epoch", "split", metric} <= set(h.columns):
+            raise fail(func, f"histories[{name!r}]", f"a history with columns epoch, split and {metric!r}",
+                       type(h).__name__)
+    palette = sns.color_palette("deep", len(histories))
+    with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
+        fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+        ax = fig.add_subplot()
+        for color, (name, h) in zip(palette, histories.items()):
+            rows = h[h["split"] == split].dropna(subset=[metric])
+            ax.plot(rows["epoch"], rows[metric], "o-", color=color, label=str(name), lw=1.8, ms=4)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{split} {metric}")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=8)
+        if title:
+            ax.set_title(title, fontsize=10)
     return fig
 
 

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbhelpers import CNN, GRU, MLP
+from nbhelpers import CNN, GRU, MLP, fit
 from nbhelpers.compress import file_bytes, prune, quantize, size_speed_table, sparsity
 
 
@@ -63,6 +63,7 @@ def test_table_measures_each_model():
 
 @pytest.mark.parametrize(("call", "arg"), [
     (lambda: prune(MLP(4, 2), 1.5), "amount"),
+    (lambda: prune(MLP(4, 2), 0.5, fine_tune="fit"), "fine_tune"),
     (lambda: prune("model", 0.5), "model"),
     (lambda: prune(torch.nn.ReLU(), 0.5), "model"),
     (lambda: quantize(None), "model"),
@@ -72,3 +73,14 @@ def test_table_measures_each_model():
 def test_bad_arguments_name_the_argument(call, arg):
     with pytest.raises(ValueError, match=f"`{arg}` must be"):
         call()
+
+
+def test_fine_tuning_keeps_the_pruned_weights_at_zero_and_changes_the_rest():
+    model = MLP(40, 10, width=32)
+    x, y = torch.randn(256, 1, 40), torch.randint(0, 10, (256,))
+    untuned = prune(model, 0.8)
+    tuned = prune(model, 0.8, fine_tune=lambda m: fit(m, (x, y), epochs=3, lr=1e-2, progress=False))
+    assert sparsity(tuned) == pytest.approx(sparsity(untuned))
+    for a, b in zip(untuned.parameters(), tuned.parameters()):
+        assert torch.equal(a == 0, b == 0) if a.ndim == 2 else True  # the same weights stay pruned
+    assert not torch.allclose(untuned.head.weight, tuned.head.weight)  # and the kept ones were trained
