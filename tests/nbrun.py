@@ -1,6 +1,7 @@
 """Run a course notebook in quick mode and read back what it printed (shared by notebook tests)."""
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -9,12 +10,15 @@ from nbclient import NotebookClient
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-def run_notebook(name: str, timeout: int = 600) -> nbformat.NotebookNode:
-    """Execute ``notebooks/<name>`` top to bottom with NBH_QUICK=1 on one CPU thread; return it with outputs."""
+def run_notebook(name: str, timeout: int = 600, cache: Path | None = None) -> nbformat.NotebookNode:
+    """Execute ``notebooks/<name>`` top to bottom with NBH_QUICK=1 on one CPU thread; return it with outputs.
+
+    ``cache``: an empty folder for the runs `sweep` stores, so that every run trains here instead
+    of being read back from an earlier test's cache."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     # OMP_NUM_THREADS=1: on a CPU shared with other jobs, torch's two OpenMP threads wait on
     # each other and small networks train 5-10x slower; the kernel inherits the setting.
-    env = {"NBH_QUICK": "1", "NBH_DEVICE": "cpu", "OMP_NUM_THREADS": "1"}
+    env = {"NBH_QUICK": "1", "NBH_DEVICE": "cpu", "OMP_NUM_THREADS": "1", **({"NBH_CACHE": str(cache)} if cache else {})}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits the environment of this process
     try:
@@ -38,3 +42,40 @@ def text_of(notebook) -> str:
 def count_images(notebook) -> int:
     """How many PNG outputs the notebook produced (figures, plots)."""
     return sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
+
+
+CI = r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)\)"  # what ci_text prints
+
+
+def check_interval(mean: str, low: str, high: str, verdict: str | None = None) -> float:
+    """The mean of a printed ``ci_text``, after checking it lies in its interval and agrees with ``verdict``."""
+    m, lo, hi = float(mean), float(low), float(high)
+    assert lo <= m <= hi, (m, lo, hi)
+    if verdict is not None:
+        expected = "helps" if lo > 0 else "hurts" if hi < 0 else "no clear effect"
+        assert verdict == expected, (m, lo, hi, verdict)
+    return m
+
+
+def check_structure(name: str, calls: tuple[str, ...], max_lines: int = 16) -> list[str]:
+    """The committed notebook has no outputs, a title with its run time, the standard sections in
+    order, explicit imports, the helper ``calls`` it is meant to show, and short code cells.
+    Returns its markdown cells for further checks."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    markdown = [c.source for c in notebook.cells if c.cell_type == "markdown"]
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), "commit without outputs"
+    assert notebook.cells[0].source.startswith(f"# {name[:2]}") and "**How long it runs:**" in notebook.cells[0].source
+    for placeholder in ("FULLTIME", "QUICKTIME", "READING_"):
+        assert placeholder not in "\n".join(markdown), f"{placeholder}: fill it in from the measured run"
+    headings = re.findall(r"^## (.+)$", "\n".join(markdown), flags=re.M)
+    for wanted in ("What we measured", "Use it on your own data", "Exercises"):
+        assert wanted in headings, headings
+    assert notebook.cells[-1].cell_type == "markdown" and notebook.cells[-1].source.startswith("## Exercises")
+    joined = "\n".join(code)
+    for call in calls:
+        assert call in joined, call
+    assert "import *" not in joined and "from nbhelpers" in joined
+    longest = max(len(c.splitlines()) for c in code)
+    assert longest <= max_lines, f"a code cell of {longest} lines: move it into a helper"
+    return markdown
