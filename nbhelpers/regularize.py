@@ -1,0 +1,341 @@
+"""Regularization, measured: the train/validation gap, the sparsity L1 creates, Adam + L2 vs AdamW.
+
+`gap_scores` is what a chapter-04 train function hands to `sweep` (accuracies, the gap, the
+near-zero share of weights); `gap_table` / `plot_gap` give the gap per epoch and
+`gap_effect` words a change in it; `weight_stats` / `weight_histogram` show the sparsity;
+`decay_toy` shows why Adam + L2 is not AdamW; `gap_panel` is `explore` with the gap drawn.
+
+Examples
+--------
+>>> import pandas as pd
+>>> history = pd.DataFrame({"epoch": [1, 1, 2, 2], "split": ["train", "valid"] * 2,
+...                         "loss": [0.9, 1.0, 0.3, 0.8], "accuracy": [0.6, 0.55, 0.9, 0.7]})
+>>> gap_table(history)[["epoch", "gap"]].round(2).values.tolist()
+[[1.0, 0.05], [2.0, 0.2]]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+from torch import nn
+
+from . import cache as run_cache
+from ._checks import check_choice, check_number, check_type, fail
+from .experiments import effect
+from .explore import Panel, explore
+from .optim import OPTIMIZERS
+from .plots import Figure, figure_png
+from .stats import mean_ci
+from .train import evaluate
+
+Split = tuple[torch.Tensor, torch.Tensor]
+
+
+def _weights(func: str, model: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    check_type(func, "model", model, nn.Module, "a torch.nn.Module")
+    found = [(n, p.detach()) for n, p in model.named_parameters() if p.ndim > 1]  # what fit's l1 penalizes
+    if not found:
+        raise fail(func, "model", "a module with weight matrices or kernels", type(model).__name__)
+    return found
+
+
+def weight_stats(model: nn.Module, threshold: float = 1e-3) -> pd.DataFrame:
+    """Per weight matrix (and ``all`` of them): count, fraction with ``|w| < threshold``, mean ``|w|``.
+
+    Biases and norm parameters are left out: they are what `fit`'s ``l1`` leaves out too.
+
+    >>> from torch import nn
+    >>> model = nn.Linear(4, 2)
+    >>> _ = nn.init.zeros_(model.weight[0])
+    >>> weight_stats(model)[["layer", "weights", "near_zero"]].values.tolist()
+    [['weight', 8, 0.5], ['all', 8, 0.5]]
+    """
+    check_number("weight_stats", "threshold", threshold, low=0, low_open=True)
+    rows, every = [], []
+    for name, w in _weights("weight_stats", model):
+        a = w.abs().flatten().float().cpu()
+        every.append(a)
+        rows.append({"layer": name, "weights": a.numel(), "near_zero": float((a < threshold).double().mean()),
+                     "mean_abs": float(a.mean())})
+    a = torch.cat(every)
+    rows.append({"layer": "all", "weights": a.numel(), "near_zero": float((a < threshold).double().mean()),
+                 "mean_abs": float(a.mean())})
+    return pd.DataFrame(rows)
+
+
+def weight_histogram(models: Mapping[str, nn.Module], *, threshold: float = 1e-3, bins: int = 60) -> Figure:
+    """Sizes ``|w|`` of every weight of each model on a log axis, with the near-zero ``threshold``.
+
+    One outline per model, labelled with its near-zero fraction; weights below 1e-7 are
+    counted in the first bin.
+
+    >>> from torch import nn
+    >>> fig = weight_histogram({"a": nn.Linear(8, 4), "b": nn.Linear(8, 4)})
+    >>> [t.get_text().split(":")[0] for t in fig.axes[0].get_legend().get_texts()]
+    ['a', 'b']
+    """
+    func = "weight_histogram"
+    check_type(func, "models", models, Mapping, "a dict of label -> nn.Module")
+    if not models:
+        raise fail(func, "models", "a non-empty dict of label -> nn.Module", dict(models))
+    check_number(func, "threshold", threshold, low=0, low_open=True)
+    check_number(func, "bins", bins, integer=True, low=2)
+    sizes = {str(k): torch.cat([w.abs().flatten().float().cpu() for _, w in _weights(func, m)]).numpy()
+             for k, m in models.items()}
+    top = max(float(s.max()) for s in sizes.values()) * 1.5
+    edges = np.logspace(-7, math.log10(max(top, 1e-6)), int(bins))
+    with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
+        fig = Figure(figsize=(6.0, 3.4), layout="constrained")
+        ax = fig.add_subplot()
+        for (label, s), color in zip(sizes.items(), sns.color_palette("deep", len(sizes))):
+            share = float((s < threshold).mean())
+            ax.hist(np.clip(s, edges[0], None), bins=edges, histtype="step", lw=1.8, color=color,
+                    weights=np.full(len(s), 100 / len(s)), label=f"{label}: {share:.0%} below {threshold:g}")
+        ax.axvline(threshold, color="0.3", lw=1, ls="--")
+        ax.set_xscale("log")
+        ax.set_xlabel("|weight| (log scale)")
+        ax.set_ylabel("% of the weights")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _histories(func: str, histories) -> dict[str, pd.DataFrame]:
+    if isinstance(histories, pd.DataFrame):
+        histories = {"run": histories}
+    check_type(func, "histories", histories, Mapping, "a history DataFrame or a dict of label -> history")
+    out = {}
+    for label, h in histories.items():
+        h = getattr(h, "history", h)  # a TrainResult or a CachedResult is fine too
+        if not isinstance(h, pd.DataFrame) or not {"epoch", "split"} <= set(h.columns) \
+                or not {"train", "valid"} <= set(h["split"]):
+            raise fail(func, f"histories['{label}']", "a history with train and valid rows (TrainResult.history)",
+                       type(h).__name__)
+        out[str(label)] = h
+    return out
+
+
+def gap_table(histories, metric: str = "accuracy") -> pd.DataFrame:
+    """Per epoch: ``train``, ``valid`` and ``gap`` of ``metric``, positive where it overfits.
+
+    ``gap`` is train minus valid accuracy, or valid minus train loss. ``histories`` is one
+    history (`TrainResult.history`) or a dict of label -> history (one ``label`` column).
+    The train numbers are what `fit` records, on the training batches as trained: with
+    dropout and augmentation on.
+
+    >>> import pandas as pd
+    >>> h = pd.DataFrame({"epoch": [1, 1], "split": ["train", "valid"], "loss": [0.5, 0.9], "accuracy": [0.9, 0.7]})
+    >>> gap_table({"none": h}, metric="loss")[["label", "epoch", "gap"]].round(2).values.tolist()
+    [['none', 1, 0.4]]
+    """
+    metric = check_choice("gap_table", "metric", metric, ("accuracy", "loss"))
+    frames = []
+    for label, h in _histories("gap_table", histories).items():
+        wide = h.pivot_table(index="epoch", columns="split", values=metric).reset_index()
+        sign = 1.0 if metric == "accuracy" else -1.0
+        frames.append(wide.assign(label=label, gap=sign * (wide["train"] - wide["valid"]))
+                      [["label", "epoch", "train", "valid", "gap"]])
+    table = pd.concat(frames, ignore_index=True)
+    table.columns.name = None
+    return table
+
+
+def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
+    """The gap of `gap_table` per epoch, one line per label, in points (loss: as is).
+
+    >>> import pandas as pd
+    >>> h = pd.DataFrame({"epoch": [1, 1], "split": ["train", "valid"], "loss": [1.0, 1.2], "accuracy": [0.7, 0.6]})
+    >>> len(plot_gap({"none": h}).axes)
+    1
+    """
+    table = gap_table(histories, metric)
+    scale = 100 if metric == "accuracy" else 1
+    with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
+        fig = Figure(figsize=(6.0, 3.4), layout="constrained")
+        ax = fig.add_subplot()
+        for (label, rows), color in zip(table.groupby("label", sort=False),
+                                        sns.color_palette("deep", table["label"].nunique())):
+            ax.plot(rows["epoch"], rows["gap"] * scale, "o-", ms=3, lw=1.6, color=color, label=label)
+        ax.axhline(0, color="0.3", lw=1, ls="--")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("train - valid accuracy (points)" if metric == "accuracy" else "valid - train loss")
+        ax.legend(fontsize=8)
+        if title:
+            ax.set_title(title, fontsize=10)
+    return fig
+
+
+def gap_scores(result, train: Split, valid: Split, *, test: Split | None = None, threshold: float = 1e-3) -> dict:
+    """What a train function hands to `sweep`: accuracies, the gap, sparsity, early stopping, history.
+
+    Keys: ``valid_accuracy``, ``valid_loss``, (``test_accuracy``, ``test_loss``),
+    ``train_accuracy``, ``train_loss`` (eval mode, whole training set), ``gap`` (train minus valid accuracy),
+    ``near_zero`` (fraction of weights below ``threshold``), ``best_epoch``, ``epochs``
+    (run), ``history`` and ``model`` (`sweep` keeps the numbers and the history, not the
+    model). The model is scored as `fit` left it: with the best epoch's weights restored
+    when early stopping ended the run.
+
+    >>> import torch
+    >>> from nbhelpers import MLP, fit
+    >>> x, y = torch.randn(64, 4), torch.arange(64) % 2
+    >>> result = fit(MLP(4, 2, width=8), (x, y), epochs=2, lr=1e-2, progress=False, seed=0)
+    >>> scores = gap_scores(result, (x, y), (x, y))
+    >>> scores["gap"], scores["epochs"]
+    (0.0, 2)
+    """
+    model, history = getattr(result, "model", None), getattr(result, "history", None)
+    if not isinstance(model, nn.Module) or not isinstance(history, pd.DataFrame):
+        raise fail("gap_scores", "result", "a TrainResult (what fit returns)", type(result).__name__)
+    check_number("gap_scores", "threshold", threshold, low=0, low_open=True)
+    numbers = {}
+    for name, split in (("valid", valid), ("test", test), ("train", train)):
+        if split is None and name == "test":
+            continue
+        if not (isinstance(split, (tuple, list)) and len(split) == 2):
+            raise fail("gap_scores", name, "an (x, y) pair of tensors, e.g. data.valid", type(split).__name__)
+        numbers.update({f"{name}_{k}": v for k, v in evaluate(model, split).items()})
+    stats = weight_stats(model, threshold)
+    return {**numbers, "gap": numbers["train_accuracy"] - numbers["valid_accuracy"],
+            "near_zero": float(stats["near_zero"].iloc[-1]), "best_epoch": result.best_epoch or 0,
+            "epochs": int(history["epoch"].max()), "history": history, "model": model}
+
+
+def gap_effect(table: pd.DataFrame, **where) -> dict:
+    """`effect` for a change in the gap: the same interval, with the verdict in gap words.
+
+    A negative change is ``'shrinks'`` the gap, a positive one ``'widens'``, an interval
+    across 0 ``'no clear change'`` (and too few seeds say so, as in `verdict`).
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"dropout": [0.5], "mean": [-0.08], "ci_low": [-0.1], "ci_high": [-0.06], "n": [3]})
+    >>> gap_effect(table, dropout=0.5)
+    {'effect': '-8.0 points (95% CI -10.0 to -6.0)', 'verdict': 'shrinks', 'seeds': 3}
+    """
+    found = effect(table, **where)
+    words = {"helps": "widens", "hurts": "shrinks", "no clear effect": "no clear change"}
+    return {**found, "verdict": words.get(found["verdict"], found["verdict"])}
+
+
+def decay_toy(optimizer: str, weight_decay: float, *, grad_scales: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0),
+              steps: int = 300, lr: float = 1e-2, per_scale: int = 100, seed: int = 0) -> pd.DataFrame:
+    """How far weights starting at 1 shrink when their loss gradient is pure noise of a given size.
+
+    ``per_scale`` weights per entry of ``grad_scales`` get gradients ``scale * N(0, 1)``
+    for ``steps`` steps of ``optimizer`` (``'adam'``: ``weight_decay`` is an L2 term added to
+    the gradient, so Adam divides it by the gradient's size too; ``'adamw'``: decoupled, every
+    weight shrinks by ``lr * weight_decay`` of itself per step). One row per scale: the mean
+    final ``|w|`` with its 95% interval over the weights, ready for `plot_ci`.
+
+    >>> table = decay_toy("adamw", 1.0, grad_scales=(1e-3, 1.0), steps=50)
+    >>> table[["optimizer", "grad_scale", "n"]].values.tolist()
+    [['adamw', 0.001, 100], ['adamw', 1.0, 100]]
+    """
+    func = "decay_toy"
+    name = check_choice(func, "optimizer", optimizer, ("adam", "adamw"))
+    check_number(func, "weight_decay", weight_decay, low=0)
+    check_type(func, "grad_scales", grad_scales, (list, tuple), "a list of gradient sizes > 0")
+    for scale in grad_scales:
+        check_number(func, "grad_scales", scale, low=0, low_open=True)
+    check_number(func, "steps", steps, integer=True, low=1)
+    check_number(func, "lr", lr, low=0, low_open=True)
+    check_number(func, "per_scale", per_scale, integer=True, low=2)
+    generator = torch.Generator().manual_seed(int(seed))
+    scale = torch.tensor([float(s) for s in grad_scales]).repeat_interleave(int(per_scale))
+    w = nn.Parameter(torch.ones(len(scale)))
+    opt = OPTIMIZERS[name]([w], lr=lr, weight_decay=weight_decay)
+    for _ in range(int(steps)):
+        w.grad = scale * torch.randn(len(scale), generator=generator)
+        opt.step()
+    final = w.detach().abs().view(len(grad_scales), int(per_scale))
+    rows = [dict(zip(("mean", "ci_low", "ci_high"), mean_ci(final[i].tolist())), optimizer=name, grad_scale=float(s),
+                 n=int(per_scale)) for i, s in enumerate(grad_scales)]
+    return pd.DataFrame(rows)[["optimizer", "grad_scale", "mean", "ci_low", "ci_high", "n"]]
+
+
+class GapPanel:
+    """`explore`'s panel over a train function that returns `gap_scores`, plus the gap drawn.
+
+    Under the panel: train minus valid accuracy per epoch for the current setting, next to
+    the same for ``baseline`` (the setting with regularization off), from the cache. ``panel``
+    is the `explore` panel (``run``, ``results``, ``controls``...).
+    """
+
+    def __init__(self, panel: Panel, baseline: Mapping[str, Any]):
+        import ipywidgets as w
+
+        self.panel, self.baseline = panel, dict(baseline)
+        self.image = w.Image(format="png", layout=w.Layout(width="600px", height="340px"))
+        self.image.add_class("nbh-gap")
+        self.widget = w.VBox([panel.widget, self.image])
+        panel.status.observe(lambda _: self.draw(), names="value")  # scrubbed, or a run finished
+        self.draw()
+
+    def record(self, setting: Mapping[str, Any]) -> dict | None:
+        """The cached run of ``setting`` (missing controls at their current values), or None."""
+        p = self.panel
+        arguments = run_cache.call_arguments(p.train_fn, {**p.setting, **setting})
+        return run_cache.load(run_cache.run_key(run_cache.function_identity(p.train_fn), arguments, p.seed,
+                                                p.cache_tag)) if p.cache else None
+
+    def draw(self) -> None:
+        """Redraw the gap of the current setting (and the baseline), if both are finished."""
+        runs = {"this setting": self.record({}), "no regularization": self.record(self.baseline)}
+        found = {k: pd.DataFrame.from_records(r["history"]) for k, r in runs.items() if r is not None}
+        if "this setting" in found:
+            self.image.value = figure_png(plot_gap(found, title=self.text()))
+
+    def text(self) -> str:
+        """The final gaps, as words (the line shown under the panel where no widgets can be drawn)."""
+        def say(r: dict | None) -> str:
+            return f"{r['metrics']['gap'] * 100:.1f} points" if r and "gap" in r["metrics"] else "not run"
+
+        now, base = self.record({}), self.record(self.baseline)
+        return f"gap (train - valid accuracy) at the end: {say(now)}; without regularization: {say(base)}"
+
+    def __repr__(self) -> str:
+        return f"{self.panel.summary()}\n{self.text()}"
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
+def gap_panel(train_fn: Callable, grid: Mapping[str, Sequence], *, baseline: Mapping[str, Any] | None = None,
+              seed: int = 0, cache_tag: str | None = None) -> GapPanel:
+    """`explore` ``train_fn`` over ``grid`` (after `sweep` filled the cache), with the gap plotted.
+
+    ``baseline`` is the setting to compare with, by default the first value of every control
+    of ``grid`` (list 0 first to make that "no regularization").
+
+    >>> from nbhelpers import MLP, fit
+    >>> import torch
+    >>> x, y = torch.randn(64, 4), torch.arange(64) % 2
+    >>> def train(dropout=0.0, seed=0):
+    ...     result = fit(MLP(4, 2, width=8, dropout=dropout), ((x, y), (x, y)), epochs=2, lr=1e-2, progress=False)
+    ...     return gap_scores(result, (x, y), (x, y))
+    >>> panel = gap_panel(train, {"dropout": [0.0, 0.5]})
+    >>> panel.baseline
+    {'dropout': 0.0}
+    """
+    check_type("gap_panel", "grid", grid, Mapping, "a dict of control name -> list of values (a sweep grid)")
+    base = {name: list(values)[0] for name, values in grid.items() if len(list(values))}
+    if baseline is not None:
+        check_type("gap_panel", "baseline", baseline, Mapping, "a dict of control name -> value, or None")
+        unknown = [name for name in baseline if name not in grid]
+        if unknown:
+            raise fail("gap_panel", "baseline", "a dict whose keys are controls of `grid`: " + ", ".join(grid),
+                       unknown[0])
+        base.update(baseline)
+    return GapPanel(explore(train_fn, grid=grid, seed=seed, cache_tag=cache_tag), base)
+
+
+__all__ = ["GapPanel", "decay_toy", "gap_effect", "gap_panel", "gap_scores", "gap_table", "plot_gap",
+           "weight_histogram", "weight_stats"]
