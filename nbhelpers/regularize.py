@@ -289,15 +289,20 @@ class GapPanel:
         runs = {"this setting": self.record({}), "no regularization": self.record(self.baseline)}
         found = {k: pd.DataFrame.from_records(r["history"]) for k, r in runs.items() if r is not None}
         if "this setting" in found:
-            self.image.value = figure_png(plot_gap(found, title=self.text()))
+            now, base = self.final_gaps()
+            self.image.value = figure_png(plot_gap(found, title=f"gap at the end: {now}; without regularization: {base}"))
 
-    def text(self) -> str:
-        """The final gaps, as words (the line shown under the panel where no widgets can be drawn)."""
+    def final_gaps(self) -> tuple[str, str]:
+        """The final gap of the current setting and of the baseline, in words ("not run" if not cached)."""
         def say(r: dict | None) -> str:
             return f"{r['metrics']['gap'] * 100:.1f} points" if r and "gap" in r["metrics"] else "not run"
 
-        now, base = self.record({}), self.record(self.baseline)
-        return f"gap (train - valid accuracy) at the end: {say(now)}; without regularization: {say(base)}"
+        return say(self.record({})), say(self.record(self.baseline))
+
+    def text(self) -> str:
+        """The final gaps, as words (the line shown under the panel where no widgets can be drawn)."""
+        now, base = self.final_gaps()
+        return f"gap (train - valid accuracy) at the end: {now}; without regularization: {base}"
 
     def __repr__(self) -> str:
         return f"{self.panel.summary()}\n{self.text()}"

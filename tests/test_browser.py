@@ -88,10 +88,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_notebook(path: Path, cache: Path) -> None:
+def write_notebook(path: Path, cells: list[str]) -> None:
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-    notebook.cells = [nbformat.v4.new_code_cell(SETUP.format(cache=str(cache))), nbformat.v4.new_code_cell(PANEL)]
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     nbformat.write(notebook, path)
 
 
@@ -130,7 +130,9 @@ def wait_for_server(server: subprocess.Popen, url: str, log_path: Path, timeout:
     pytest.fail(f"JupyterLab did not answer {url} within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
-def test_slider_in_jupyterlab_redraws_cached_settings_fast_and_trains_new_ones(tmp_path):
+def run_in_lab(tmp_path: Path, cells: list[str], drive_page) -> None:
+    """Serve a notebook of ``cells`` in JupyterLab, open it in Chromium and hand the page to
+    ``drive_page(page, url)``; screenshots of the end (and of a failure) go to ``tmp_path``."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -139,7 +141,7 @@ def test_slider_in_jupyterlab_redraws_cached_settings_fast_and_trains_new_ones(t
     if chromium is None:
         missing("no Chromium found at /usr/bin/chromium or on PATH (apt-get install chromium)")
     (tmp_path / "work").mkdir()
-    write_notebook(tmp_path / "work" / "explore_test.ipynb", tmp_path / "cache")
+    write_notebook(tmp_path / "work" / "explore_test.ipynb", cells)
     port, token = free_port(), secrets.token_hex(16)
     log_path = tmp_path / "jupyterlab.log"
     with open(log_path, "w") as log:
@@ -150,7 +152,7 @@ def test_slider_in_jupyterlab_redraws_cached_settings_fast_and_trains_new_ones(t
                 browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 1100})
                 try:
-                    drive(page, f"http://127.0.0.1:{port}/lab/tree/explore_test.ipynb?token={token}")
+                    drive_page(page, f"http://127.0.0.1:{port}/lab/tree/explore_test.ipynb?token={token}")
                 except BaseException:
                     page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
                     print(f"screenshot of the failure: {tmp_path / 'failure.png'}\nserver log: {log_path}")
@@ -166,6 +168,58 @@ def test_slider_in_jupyterlab_redraws_cached_settings_fast_and_trains_new_ones(t
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+def test_slider_in_jupyterlab_redraws_cached_settings_fast_and_trains_new_ones(tmp_path):
+    run_in_lab(tmp_path, [SETUP.format(cache=str(tmp_path / "cache")), PANEL], drive)
+
+
+GAP_SETUP = """\
+import os
+os.environ["NBH_CACHE"] = {cache!r}
+import torch
+torch.set_num_threads(1)
+from nbhelpers import MLP, fashion_mnist, fit, sweep
+from nbhelpers.regularize import gap_panel, gap_scores
+
+data = fashion_mnist(quick=True).subset(300)
+
+def train(dropout=0.0, seed=0):
+    torch.manual_seed(seed)
+    result = fit(MLP(784, 10, width=64, dropout=dropout), data, epochs=3, lr=1e-3, progress=False, seed=seed)
+    return gap_scores(result, data.train, data.valid)
+
+grid = {{"dropout": [0.0, 0.5, 0.8]}}
+print("swept", len(sweep(train, grid, cache_tag="browser-gap")), "runs")"""
+GAP_PANEL = """\
+panel = gap_panel(train, grid, cache_tag="browser-gap")
+panel"""
+
+
+def drive_gap_panel(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+    page.wait_for_function(ALL_CELLS_RAN, timeout=120_000)
+    assert "swept 3 runs" in page.inner_text(".jp-Notebook")
+    page.wait_for_function("() => (document.querySelector('img.nbh-gap') || {}).src", timeout=30_000)
+    handle = page.locator(".nbh-control-dropout .noUi-handle")
+    handle.focus()
+    sources = [page.get_attribute("img.nbh-gap", "src")]
+    for _ in range(2):  # 0.0 -> 0.5 -> 0.8, both swept: the gap plot follows from the cache
+        handle.press("ArrowRight")
+        previous = json.dumps(sources[-1])
+        page.wait_for_function(f"document.querySelector('img.nbh-gap').src !== {previous}", timeout=10_000)
+        sources.append(page.get_attribute("img.nbh-gap", "src"))
+        page.wait_for_timeout(350)
+    status = page.inner_text(".nbh-status")
+    assert "dropout=0.8" in status and "from the cache" in status, status
+
+
+def test_gap_panel_in_jupyterlab_redraws_the_gap_when_the_slider_moves(tmp_path):
+    run_in_lab(tmp_path, [GAP_SETUP.format(cache=str(tmp_path / "cache")), GAP_PANEL], drive_gap_panel)
 
 
 def wait_for_status(page, pattern: str, timeout: float) -> None:
