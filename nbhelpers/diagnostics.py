@@ -90,10 +90,11 @@ class GradientNorms(Callback):
         self.rows: list[dict] = []
         self._pending: list[tuple[int, int, torch.Tensor]] = []
         self._names: list[str] = []
+        self._params: list[nn.Parameter] = []
 
     def on_fit_begin(self, state: TrainState) -> None:
-        self._names = [name for name, _ in _weights(state.model)]
-        self._params = [p for _, p in _weights(state.model)]
+        weights = _weights(state.model)
+        self._names, self._params = [name for name, _ in weights], [p for _, p in weights]
 
     def on_after_backward(self, state: TrainState) -> None:
         if state.step % self.every == 0:
