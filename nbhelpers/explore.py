@@ -293,6 +293,11 @@ class Panel:
         with self._cond:
             return self._cond.wait_for(lambda: self._pending is None and self._running is None, timeout)
 
+    def record(self, **setting: Any) -> dict | None:
+        """The finished run of ``setting`` (controls not given at their current values), from
+        memory or the disk cache; None if it has not run."""
+        return self._find(self._key({**self.setting, **setting}))
+
     def summary(self) -> str:
         """The text shown where no widgets can be drawn: the controls, the runs, the best one."""
         results, n, cached = self.results, len(self._rows), sum(row["cached"] for row in list(self._rows.values()))

@@ -27,7 +27,6 @@ import seaborn as sns
 import torch
 from torch import nn
 
-from . import cache as run_cache
 from ._checks import check_choice, check_number, check_type, fail
 from .experiments import effect
 from .explore import Panel, explore
@@ -277,16 +276,9 @@ class GapPanel:
         panel.status.observe(lambda _: self.draw(), names="value")  # scrubbed, or a run finished
         self.draw()
 
-    def record(self, setting: Mapping[str, Any]) -> dict | None:
-        """The cached run of ``setting`` (missing controls at their current values), or None."""
-        p = self.panel
-        arguments = run_cache.call_arguments(p.train_fn, {**p.setting, **setting})
-        return run_cache.load(run_cache.run_key(run_cache.function_identity(p.train_fn), arguments, p.seed,
-                                                p.cache_tag)) if p.cache else None
-
     def draw(self) -> None:
         """Redraw the gap of the current setting (and the baseline), if both are finished."""
-        runs = {"this setting": self.record({}), "no regularization": self.record(self.baseline)}
+        runs = {"this setting": self.panel.record(), "no regularization": self.panel.record(**self.baseline)}
         found = {k: pd.DataFrame.from_records(r["history"]) for k, r in runs.items() if r is not None}
         if "this setting" in found:
             now, base = self.final_gaps()
@@ -297,7 +289,7 @@ class GapPanel:
         def say(r: dict | None) -> str:
             return f"{r['metrics']['gap'] * 100:.1f} points" if r and "gap" in r["metrics"] else "not run"
 
-        return say(self.record({})), say(self.record(self.baseline))
+        return say(self.panel.record()), say(self.panel.record(**self.baseline))
 
     def text(self) -> str:
         """The final gaps, as words (the line shown under the panel where no widgets can be drawn)."""

@@ -197,12 +197,7 @@ panel"""
 
 
 def drive_gap_panel(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector(".jp-Notebook", timeout=60_000)
-    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
-    page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-    page.wait_for_function(ALL_CELLS_RAN, timeout=120_000)
+    open_and_run_all(page, url)
     assert "swept 3 runs" in page.inner_text(".jp-Notebook")
     page.wait_for_function("() => (document.querySelector('img.nbh-gap') || {}).src", timeout=30_000)
     handle = page.locator(".nbh-control-dropout .noUi-handle")
@@ -246,13 +241,18 @@ def wait_for_results(page, value: str, status: str, count: int, timeout: float =
                              f"{page.inner_text('.nbh-results')!r}") from error
 
 
-def drive(page, url: str) -> None:
+def open_and_run_all(page, url: str) -> None:
+    """Open the notebook, wait for its kernel, run all cells from the menu and wait until each has run."""
     page.goto(url)
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_function(KERNEL_IDLE, timeout=60_000)
     page.click(".lm-MenuBar-itemLabel:text-is('Run')")
     page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
     page.wait_for_function(ALL_CELLS_RAN, timeout=120_000)
+
+
+def drive(page, url: str) -> None:
+    open_and_run_all(page, url)
     page.wait_for_selector("img.nbh-curves", timeout=30_000)
     assert "swept 6 runs" in page.inner_text(".jp-Notebook")
     # The panel draws the swept runs' curves in the background once displayed; wait for that.

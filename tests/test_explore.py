@@ -116,6 +116,14 @@ def test_a_setting_run_before_is_served_from_the_cache(cache_dir):
     assert {"metrics", "history", "seconds", "function", "cache_tag", "quick"} <= set(record)
 
 
+def test_record_looks_up_a_finished_run_of_any_setting():
+    panel = explore(make_train([]), lr=[0.01, 0.1])
+    assert panel.record() is None  # nothing has run yet
+    panel.run(lr=0.1)
+    assert panel.record(lr=0.1)["metrics"]["valid_accuracy"] == pytest.approx(panel.results["valid_accuracy"].iloc[0])
+    assert panel.record(lr=0.01) is None and explore(make_train([]), lr=[0.1], cache=False).record() is None
+
+
 def test_cache_key_names_function_arguments_seed_quick_mode_and_tag(monkeypatch):
     def f(lr):
         return {"a": lr}
