@@ -3,41 +3,72 @@
     from nbhelpers import fashion_mnist, CNN, fit
     data = fashion_mnist()
     result = fit(CNN(), data, epochs=5, lr=3e-3)
+
+Every public name is listed here once; notebooks import from here only. Where each one
+lives, and which layer may import which, is written down in ARCHITECTURE.md.
 """
 
-from .augment import Pipeline, pipeline, preview, preview_panel
-from .callbacks import Callback, EarlyStopping, StopTraining, TrainState
+from ._version import __version__  # noqa: F401  (nbhelpers.__version__)
+from .augment import (CLAHE, Brightness, Contrast, Crop, CutMix, Elastic, Equalize, Erase, Flip, MixUp, Noise, OneOf,
+                      Pipeline, Rotate, Shear, Shift, Zoom, gallery, pipeline, preview, soft_label_grid)
 from .cli import doctor
-from .data import (DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report, fashion_mnist,
-                   mnist1d, tabular)
+from .compress import file_bytes, prune, quantize, size_speed_table, sparsity
+from .data import (DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report, fashion_mnist, mnist1d,
+                   tabular)
 from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
-from .experiments import (ci_text, effect, epochs_for, gain_table, gallery, paired_gain, per_class_accuracy,
-                          per_class_long, plot_ci, scores, soft_label_grid, verdict)
-from .explore import Panel, explore, sweep
 from .diagnostics import ActivationStats, GradientNorms, layer_gradients, plot_layers
-from .models import CNN, MLP, ResNet, count_parameters, make_activation, width_for_budget
-from .plots import learning_curves, show_images
-from .preprocess import (OutlierToNaN, class_weights, fit_on_train, inject_missing, inject_outliers, leakage_check,
-                         make_imbalanced, make_imputer, resample, robust_outliers, score_fills, score_imputers,
-                         score_outlier_rules)
-from .preprocess_compare import Comparison, Difference, ci_plot, compare_preprocessing, difference, train_with_remedy
-from .sequence import GRU, RNN, AttentionPooling
-from .train import NonFiniteLossWarning, TrainResult, evaluate, fit, predict
+from .evaluation import (better_for, ci_text, effect, gain_table, mean_ci, paired_gain, per_class_accuracy, per_class_long, scores,
+                         summarize, text_format, verdict, versus)
+from .models import CNN, GRU, MLP, RNN, AttentionPooling, ResNet, count_parameters, make_activation, width_for_budget
+from .plots import Figure, compare_curves, learning_curves, plot_ci, show_images
+from .preprocess import (Comparison, class_weights, compare_preprocessing,
+                         fit_on_train, inject_missing, inject_outliers, leakage_check, make_imbalanced, make_imputer,
+                         resample, robust_outliers, score_fills, score_imputers, score_outlier_rules, train_with_remedy)
+from .regularize import decay_toy, gap_effect, gap_scores, gap_table, plot_gap, weight_histogram, weight_stats
+from .runs import sweep
+from .training import (Callback, EarlyStopping, NonFiniteLossWarning, StopTraining, TrainResult, TrainState, evaluate,
+                       fit, predict)
+from .training.schedules import epochs_for
+from .ui import GapPanel, Panel, PreviewPanel, explore, gap_panel, preview_panel
 
-__version__ = "0.1.0"
 
 __all__ = [
-    "CNN", "GRU", "MLP", "Callback", "DataBundle", "DataIntegrityError", "DataNotFoundError", "DeviceLoader",
-    "EarlyStopping", "NonFiniteLossWarning", "Panel", "ResNet", "StopTraining", "TrainResult", "TrainState", "amp_dtype",
-    "by_mode", "count_parameters", "data_report", "device_report", "doctor", "evaluate", "explore", "fashion_mnist", "fit",
-    "get_device", "learning_curves", "make_activation", "mnist1d", "predict", "quick_mode", "seed_everything",
-    "show_images", "sweep", "tabular", "width_for_budget",
-    "Pipeline", "pipeline", "preview", "preview_panel",  # augment
-    "ci_text", "effect", "epochs_for", "gain_table", "gallery", "paired_gain", "per_class_accuracy", "per_class_long",
-    "plot_ci", "scores", "soft_label_grid", "verdict",  # experiments
-    "Comparison", "Difference", "OutlierToNaN", "ci_plot", "class_weights", "compare_preprocessing", "difference",
+    # data
+    "DataBundle", "DataIntegrityError", "DataNotFoundError", "DeviceLoader", "data_report", "fashion_mnist", "mnist1d",
+    "tabular",
+    # device
+    "amp_dtype", "by_mode", "device_report", "get_device", "quick_mode", "seed_everything",
+    # models
+    "CNN", "GRU", "MLP", "RNN", "AttentionPooling", "ResNet", "count_parameters", "make_activation", "width_for_budget",
+    # training
+    "Callback", "EarlyStopping", "NonFiniteLossWarning", "StopTraining", "TrainResult", "TrainState", "epochs_for",
+    "evaluate", "fit", "predict",
+    # runs, evaluation, plots
+    "sweep",
+    "better_for", "ci_text", "effect", "gain_table", "mean_ci", "paired_gain", "per_class_accuracy", "per_class_long", "scores",
+    "summarize", "text_format", "verdict", "versus",
+    "Figure", "compare_curves", "learning_curves", "plot_ci", "show_images",
+    # techniques
+    "Comparison", "OutlierToNaN", "class_weights", "compare_preprocessing",
     "fit_on_train", "inject_missing", "inject_outliers", "leakage_check", "make_imbalanced", "make_imputer", "resample",
-    "robust_outliers", "score_fills", "score_imputers", "score_outlier_rules", "train_with_remedy",  # preprocess
-    "RNN", "AttentionPooling",  # sequence
-    "ActivationStats", "GradientNorms", "layer_gradients", "plot_layers",  # diagnostics
+    "robust_outliers", "score_fills", "score_imputers", "score_outlier_rules", "train_with_remedy",
+    "CLAHE", "Brightness", "Contrast", "Crop", "CutMix", "Elastic", "Equalize", "Erase", "Flip", "MixUp", "Noise",
+    "OneOf", "Pipeline", "Rotate", "Shear", "Shift", "Zoom", "gallery", "pipeline", "preview", "soft_label_grid",
+    "decay_toy", "gap_effect", "gap_scores", "gap_table", "plot_gap", "weight_histogram", "weight_stats",
+    "file_bytes", "prune", "quantize", "size_speed_table", "sparsity",
+    "ActivationStats", "GradientNorms", "layer_gradients", "plot_layers",
+    # ui
+    "GapPanel", "Panel", "PreviewPanel", "explore", "gap_panel", "preview_panel",
+    # cli
+    "doctor",
 ]
+
+
+def __getattr__(name: str):
+    # The one name that needs scikit-learn to be defined: loaded on first use, so that
+    # `import nbhelpers` does not pay for scikit-learn (tests/test_architecture.py checks it).
+    if name == "OutlierToNaN":
+        from .preprocess.outlier_step import OutlierToNaN
+
+        return OutlierToNaN
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,14 +22,13 @@ from collections.abc import Callable, Mapping
 
 import matplotlib
 import pandas as pd
-import seaborn as sns
 import torch
 from torch import nn
 
 from ._checks import check_number, check_type, fail
-from .callbacks import Callback, TrainState
-from .optim import make_loss
 from .plots import Figure
+from .training.callbacks import Callback, TrainState
+from .training.losses import make_loss
 
 ACTIVATION_TYPES = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish, nn.Tanh,
                     nn.Sigmoid, nn.Softplus, nn.Hardtanh, nn.ReLU6, nn.PReLU)
@@ -199,6 +198,8 @@ def plot_layers(tables: Mapping[str, pd.DataFrame], value: str = "grad_norm", *,
     >>> len(plot_layers({"sigmoid": t}).axes)
     1
     """
+    import seaborn as sns
+
     func = "plot_layers"
     if not isinstance(tables, Mapping) or not tables:
         raise fail(func, "tables", "a non-empty dict {name: table}", type(tables).__name__)

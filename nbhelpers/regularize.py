@@ -3,7 +3,7 @@
 `gap_scores` is what a chapter-04 train function hands to `sweep` (accuracies, the gap, the
 near-zero share of weights); `gap_table` / `plot_gap` give the gap per epoch and
 `gap_effect` words a change in it; `weight_stats` / `weight_histogram` show the sparsity;
-`decay_toy` shows why Adam + L2 is not AdamW; `gap_panel` is `explore` with the gap drawn.
+`decay_toy` shows why Adam + L2 is not AdamW. (`gap_panel`, `explore` with the gap drawn, is in `nbhelpers.ui`.)
 
 Examples
 --------
@@ -17,23 +17,19 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 from torch import nn
 
 from ._checks import check_choice, check_number, check_type, fail
-from .experiments import effect
-from .explore import Panel, explore
-from .optim import OPTIMIZERS
-from .plots import Figure, figure_png
-from .stats import mean_ci
-from .train import evaluate
+from .evaluation.seeds import effect, mean_ci
+from .plots import Figure
+from .training.inference import evaluate
+from .training.optimizers import OPTIMIZERS
 
 Split = tuple[torch.Tensor, torch.Tensor]
 
@@ -81,6 +77,8 @@ def weight_histogram(models: Mapping[str, nn.Module], *, threshold: float = 1e-3
     >>> [t.get_text().split(":")[0] for t in fig.axes[0].get_legend().get_texts()]
     ['a', 'b']
     """
+    import seaborn as sns
+
     func = "weight_histogram"
     check_type(func, "models", models, Mapping, "a dict of label -> nn.Module")
     if not models:
@@ -154,6 +152,8 @@ def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
     >>> len(plot_gap({"none": h}).axes)
     1
     """
+    import seaborn as sns
+
     table = gap_table(histories, metric)
     scale = 100 if metric == "accuracy" else 1
     with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
@@ -258,81 +258,4 @@ def decay_toy(optimizer: str, weight_decay: float, *, grad_scales: Sequence[floa
     return pd.DataFrame(rows)[["optimizer", "grad_scale", "mean", "ci_low", "ci_high", "n"]]
 
 
-class GapPanel:
-    """`explore`'s panel over a train function that returns `gap_scores`, plus the gap drawn.
-
-    Under the panel: train minus valid accuracy per epoch for the current setting, next to
-    the same for ``baseline`` (the setting with regularization off), from the cache. ``panel``
-    is the `explore` panel (``run``, ``results``, ``controls``...).
-    """
-
-    def __init__(self, panel: Panel, baseline: Mapping[str, Any]):
-        import ipywidgets as w
-
-        self.panel, self.baseline = panel, dict(baseline)
-        self.image = w.Image(format="png", layout=w.Layout(width="600px", height="340px"))
-        self.image.add_class("nbh-gap")
-        self.widget = w.VBox([panel.widget, self.image])
-        panel.status.observe(lambda _: self.draw(), names="value")  # scrubbed, or a run finished
-        self.draw()
-
-    def draw(self) -> None:
-        """Redraw the gap of the current setting (and the baseline), if both are finished."""
-        runs = {"this setting": self.panel.record(), "no regularization": self.panel.record(**self.baseline)}
-        found = {k: pd.DataFrame.from_records(r["history"]) for k, r in runs.items() if r is not None}
-        if "this setting" in found:
-            now, base = self.final_gaps()
-            self.image.value = figure_png(plot_gap(found, title=f"gap at the end: {now}; without regularization: {base}"))
-
-    def final_gaps(self) -> tuple[str, str]:
-        """The final gap of the current setting and of the baseline, in words ("not run" if not cached)."""
-        def say(r: dict | None) -> str:
-            return f"{r['metrics']['gap'] * 100:.1f} points" if r and "gap" in r["metrics"] else "not run"
-
-        return say(self.panel.record()), say(self.panel.record(**self.baseline))
-
-    def text(self) -> str:
-        """The final gaps, as words (the line shown under the panel where no widgets can be drawn)."""
-        now, base = self.final_gaps()
-        return f"gap (train - valid accuracy) at the end: {now}; without regularization: {base}"
-
-    def __repr__(self) -> str:
-        return f"{self.panel.summary()}\n{self.text()}"
-
-    def _repr_mimebundle_(self, **kwargs) -> dict:
-        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
-        bundle["text/plain"] = repr(self)
-        return bundle
-
-
-def gap_panel(train_fn: Callable, grid: Mapping[str, Sequence], *, baseline: Mapping[str, Any] | None = None,
-              seed: int = 0, cache_tag: str | None = None) -> GapPanel:
-    """`explore` ``train_fn`` over ``grid`` (after `sweep` filled the cache), with the gap plotted.
-
-    ``baseline`` is the setting to compare with, by default the first value of every control
-    of ``grid`` (list 0 first to make that "no regularization").
-
-    >>> from nbhelpers import MLP, fit
-    >>> import torch
-    >>> x, y = torch.randn(64, 4), torch.arange(64) % 2
-    >>> def train(dropout=0.0, seed=0):
-    ...     result = fit(MLP(4, 2, width=8, dropout=dropout), ((x, y), (x, y)), epochs=2, lr=1e-2, progress=False)
-    ...     return gap_scores(result, (x, y), (x, y))
-    >>> panel = gap_panel(train, {"dropout": [0.0, 0.5]})
-    >>> panel.baseline
-    {'dropout': 0.0}
-    """
-    check_type("gap_panel", "grid", grid, Mapping, "a dict of control name -> list of values (a sweep grid)")
-    base = {name: list(values)[0] for name, values in grid.items() if len(list(values))}
-    if baseline is not None:
-        check_type("gap_panel", "baseline", baseline, Mapping, "a dict of control name -> value, or None")
-        unknown = [name for name in baseline if name not in grid]
-        if unknown:
-            raise fail("gap_panel", "baseline", "a dict whose keys are controls of `grid`: " + ", ".join(grid),
-                       unknown[0])
-        base.update(baseline)
-    return GapPanel(explore(train_fn, grid=grid, seed=seed, cache_tag=cache_tag), base)
-
-
-__all__ = ["GapPanel", "decay_toy", "gap_effect", "gap_panel", "gap_scores", "gap_table", "plot_gap",
-           "weight_histogram", "weight_stats"]
+__all__ = ["decay_toy", "gap_effect", "gap_scores", "gap_table", "plot_gap", "weight_histogram", "weight_stats"]

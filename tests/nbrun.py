@@ -81,7 +81,8 @@ def check_structure(name: str, calls: tuple[str, ...], max_lines: int = 16) -> l
     joined = "\n".join(code)
     for call in calls:
         assert call in joined, call
-    assert "import *" not in joined and "from nbhelpers" in joined
+    assert "import *" not in joined and "from nbhelpers import" in joined
+    assert not re.search(r"(from|import) nbhelpers\.", joined), "import the top-level names: from nbhelpers import ..."
     longest = max(len(c.splitlines()) for c in code)
     assert longest <= max_lines, f"a code cell of {longest} lines: move it into a helper"
     return markdown

@@ -180,7 +180,7 @@ os.environ["NBH_CACHE"] = {cache!r}
 import torch
 torch.set_num_threads(1)
 from nbhelpers import MLP, fashion_mnist, fit, sweep
-from nbhelpers.regularize import gap_panel, gap_scores
+from nbhelpers import gap_panel, gap_scores
 
 data = fashion_mnist(quick=True).subset(300)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nbhelpers import CNN, GRU, MLP, fit
-from nbhelpers.compress import file_bytes, prune, quantize, size_speed_table, sparsity
+from nbhelpers import file_bytes, prune, quantize, size_speed_table, sparsity
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nbhelpers import data as D
-from nbhelpers.data import DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader
+from nbhelpers import DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader, get_device
+from nbhelpers.data import datasets as D
+from nbhelpers.data.bundle import _split
 
 SUBSET = D.DATASETS_DIR / "fashion-mnist-subset"
 SYSTEM = Path("/usr/share/datasets/fashion-mnist")
@@ -96,7 +97,7 @@ def test_quick_none_follows_nbh_quick(monkeypatch):
 def test_split_indices_partition_and_stratify(n, frac, classes, seed):
     y = np.random.default_rng(seed).integers(0, classes, n)
     n_take = round(frac * n)
-    rest, taken = D._split(y, n, n_take, seed)
+    rest, taken = _split(y, n, n_take, seed)
     assert len(taken) == n_take and np.array_equal(np.sort(np.concatenate([rest, taken])), np.arange(n))
     counts = np.array([(y[taken] == c).sum() for c in np.unique(y)])
     expected = np.array([(y == c).sum() for c in np.unique(y)]) * n_take / n
@@ -330,7 +331,7 @@ def test_generator_makes_shuffling_repeatable():
 
 
 def test_default_device_is_get_device():
-    assert DeviceLoader(torch.zeros(2, 1), torch.zeros(2)).x.device.type == D.get_device().type
+    assert DeviceLoader(torch.zeros(2, 1), torch.zeros(2)).x.device.type == get_device().type
 
 
 # ---------------------------------------------------------------- DataBundle

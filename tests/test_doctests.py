@@ -8,7 +8,7 @@ import pytest
 
 import nbhelpers
 
-MODULES = sorted(m.name for m in pkgutil.iter_modules(nbhelpers.__path__, "nbhelpers.") if not m.name.endswith("__main__"))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(nbhelpers.__path__, "nbhelpers.") if not m.name.endswith("__main__"))
 
 
 @pytest.mark.parametrize("name", MODULES)

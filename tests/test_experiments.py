@@ -15,8 +15,8 @@ from scipy import stats
 from torch import nn
 
 from nbhelpers import MLP, fit, pipeline, sweep
-from nbhelpers.experiments import (ci_text, effect, epochs_for, gain_table, gallery, paired_gain, per_class_accuracy,
-                                   per_class_long, plot_ci, scores, soft_label_grid, verdict)  # fmt: skip
+from nbhelpers import (better_for, ci_text, effect, epochs_for, gain_table, gallery, paired_gain, per_class_accuracy,
+                                   per_class_long, plot_ci, scores, soft_label_grid, text_format, verdict, versus)  # fmt: skip
 
 
 class Fixed(nn.Module):
@@ -224,7 +224,7 @@ def test_gain_table_sorts_best_first_and_writes_sentences():
     table = gain_table(runs, column="recipe", baseline="none", metrics={"gain": "acc", "mirror": "other"}, by="n_train")
     assert list(table.index) == [(500, "flip"), (500, "vflip")] and list(table.columns) == ["gain", "mirror"]
     assert table.loc[(500, "flip"), "gain"].startswith("+2.5 points (95% CI +1.3 to +3.7)")
-    assert table.loc[(500, "flip"), "mirror"].startswith("-2.5 points")
+    assert table.loc[(500, "flip"), "mirror"].startswith("-0.025 (95% CI")  # not a share by its name: no points
     with pytest.raises(ValueError, match="`metrics` must be a non-empty dict"):
         gain_table(runs, column="recipe", baseline="none", metrics={})
 
@@ -246,3 +246,33 @@ def test_verdict_and_effect_decline_to_judge_too_few_seeds():
         effect(gains, size=500)
     with pytest.raises(ValueError, match="`n` must be an integer >= 0"):
         verdict(0.0, 0.1, n=1.5)
+
+
+def test_versus_words_two_settings_with_the_one_rule():
+    runs = pd.DataFrame({"setting": ["a"] * 3 + ["b"] * 3, "seed": [0, 1, 2] * 2,
+                         "accuracy": [0.80, 0.91, 0.70, 0.75, 0.85, 0.66]})
+    assert versus(runs, "setting", "a", "b", "accuracy") == (
+        "a minus b, accuracy: +5.0 points (95% CI +2.5 to +7.5, 3 seeds): helps")
+    loss = runs.rename(columns={"accuracy": "loss"})
+    assert versus(loss, "setting", "a", "b", "loss").endswith("+0.050 (95% CI +0.025 to +0.075, 3 seeds): hurts")
+    assert versus(loss, "setting", "b", "a", "loss").endswith("3 seeds): helps"), "a lower loss helps"
+    assert versus(runs[runs["seed"] < 2], "setting", "a", "b", "accuracy").endswith("2 seeds): too few seeds to tell (2)")
+    with pytest.raises(ValueError, match=r"^versus\(\): `a` must be a value of runs\['setting'\] other than b: a, b; got 'c'"):
+        versus(runs, "setting", "c", "b", "accuracy")
+    with pytest.raises(ValueError, match=r"^versus\(\): `metric` must be a column of `runs`: setting, seed, accuracy; got 'f1'"):
+        versus(runs, "setting", "a", "b", "f1")
+
+
+def test_the_unit_and_direction_come_from_the_metric_name():
+    assert [better_for(m) for m in ("valid_accuracy", "train_loss", "rmse", "gap", "rare_f1")] == [
+        "higher", "lower", "lower", "higher", "higher"]
+    assert text_format("valid_accuracy[Bag]")["unit"] == " points" and text_format("valid_loss")["unit"] == ""
+    gains = paired_gain(pd.DataFrame({"opt": ["x", "y"] * 3, "seed": [0, 0, 1, 1, 2, 2],
+                                      "valid_loss": [0.5, 0.4, 0.6, 0.45, 0.5, 0.42]}),
+                        column="opt", baseline="x", metric="valid_loss")
+    assert effect(gains, opt="y") == {"effect": "-0.110 (95% CI -0.200 to -0.020)", "verdict": "helps", "seeds": 3}
+    assert verdict(-0.2, -0.1, 3, better="lower") == "helps" and verdict(0.1, 0.2, 3, better="lower") == "hurts"
+    with pytest.raises(ValueError, match=r"^verdict\(\): `better` must be one of 'higher', 'lower'; got 'up'"):
+        verdict(0.1, 0.2, 3, better="up")
+    with pytest.raises(ValueError, match=r"^ci_text\(\): `confidence` must be a real number > 0 and <= 1; got 2"):
+        ci_text(0.1, 0.0, 0.2, confidence=2)

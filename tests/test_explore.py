@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from nbhelpers import MLP, Callback, Panel, TrainResult, explore, fit, sweep
-from nbhelpers.cache import CachedResult, function_identity, run_key
-from nbhelpers.explore import DEBOUNCE
+from nbhelpers.runs import CachedResult, function_identity, run_key
+from nbhelpers.ui.explore import DEBOUNCE
 
 PNG = b"\x89PNG"
 

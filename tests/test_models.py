@@ -13,9 +13,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from nbhelpers import models
 from nbhelpers.models import ACTIVATIONS, CNN, MLP, ResNet, count_parameters, make_activation, width_for_budget
-from nbhelpers.sequence import GRU
+from nbhelpers.models.sequence import GRU
 
 IMAGES = (6, 1, 28, 28)  # a Fashion-MNIST batch
 SEQUENCES = (6, 1, 40)  # an MNIST-1D batch, channels first
@@ -305,11 +304,6 @@ def test_wrong_input_shape_says_what_to_do(model, x, hint) -> None:
     with pytest.raises(ValueError, match=r"\.forward\(\): `x` must be") as info:
         model(x)
     assert hint in str(info.value) and str(tuple(x.shape))[1:-1] in str(info.value)
-
-
-def test_docstring_examples_run() -> None:
-    result = doctest.testmod(models)
-    assert result.attempted > 0 and result.failed == 0
 
 
 @settings(max_examples=40, deadline=None)

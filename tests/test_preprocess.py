@@ -14,8 +14,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
-import nbhelpers.preprocess_compare as compare_module
-from nbhelpers import (Comparison, DataBundle, OutlierToNaN, ci_plot, class_weights, compare_preprocessing, difference,
+import nbhelpers.preprocess.compare as compare_module
+from nbhelpers import (Comparison, DataBundle, OutlierToNaN, class_weights, compare_preprocessing,
                        fit_on_train, inject_missing, inject_outliers, leakage_check, make_imbalanced, make_imputer,
                        resample, robust_outliers, score_fills, score_imputers, score_outlier_rules, tabular,
                        train_with_remedy)
@@ -398,18 +398,3 @@ def test_compare_preprocessing_is_repeatable_and_tidy():
     assert len(study.plot().axes) >= 2
     with pytest.raises(ValueError, match=r"compare_preprocessing\(\): `pipelines` must be a dict"):
         compare_preprocessing(data, [StandardScaler()])
-
-
-def test_difference_is_paired_by_seed_and_says_what_it_found():
-    runs = pd.DataFrame({"setting": ["a"] * 3 + ["b"] * 3, "seed": [0, 1, 2] * 2,
-                         "accuracy": [0.80, 0.90, 0.70, 0.75, 0.85, 0.65]})
-    d = difference(runs, "setting", "a", "b", "accuracy")
-    assert d.mean == pytest.approx(0.05) and d.low == pytest.approx(0.05) and d.clear
-    assert str(d) == "a minus b, accuracy: +5.0 points (95% CI +5.0 to +5.0, 3 seeds): clearly higher"
-    loss = difference(runs.rename(columns={"accuracy": "loss"}), "setting", "b", "a", "loss")
-    assert loss.verdict == "clearly lower" and "points" not in str(loss)
-    with pytest.raises(ValueError, match=r"difference\(\): `a` must be a value of column 'setting': a, b; got 'c'"):
-        difference(runs, "setting", "c", "b", "accuracy")
-    with pytest.raises(ValueError, match=r"`metric` must be a column of `runs`"):
-        difference(runs, "setting", "a", "b", "f1")
-    assert len(ci_plot(runs, "setting", ["accuracy"]).axes) == 1

@@ -10,8 +10,7 @@ import torch
 from torch import nn
 
 from nbhelpers import MLP, EarlyStopping, fit, sweep
-from nbhelpers.plots import Figure
-from nbhelpers.regularize import (decay_toy, gap_effect, gap_panel, gap_scores, gap_table, plot_gap, weight_histogram,
+from nbhelpers import (Figure, decay_toy, gap_effect, gap_panel, gap_scores, gap_table, plot_gap, weight_histogram,
                                   weight_stats)
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from nbhelpers import AttentionPooling, RNN, fit
-from nbhelpers.sequence import GRU
+from nbhelpers import GRU
 
 X = torch.randn(6, 1, 40)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from nbhelpers.stats import mean_ci, summarize
+from nbhelpers import mean_ci, summarize
 
 
 def test_mean_ci_matches_scipy():

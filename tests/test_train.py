@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from nbhelpers import Callback, EarlyStopping, NonFiniteLossWarning, StopTraining, evaluate, fit, predict
-from nbhelpers import progress as progress_module
-from nbhelpers.checkpoint import load_checkpoint
+from nbhelpers.training import progress as progress_module
+from nbhelpers.training.checkpoint import load_checkpoint
 
 
 def blobs(n=512, features=10, classes=3, seed=0, noise=0.5):

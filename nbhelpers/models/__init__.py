@@ -1,0 +1,9 @@
+"""Models: dense (MLP), convolutional (CNN, ResNet), sequence (GRU, RNN, AttentionPooling)."""
+
+from ._blocks import ACTIVATIONS, make_activation
+from .conv import CNN, ResNet
+from .dense import MLP, count_parameters, width_for_budget
+from .sequence import GRU, RNN, AttentionPooling
+
+__all__ = ["ACTIVATIONS", "CNN", "GRU", "MLP", "RNN", "AttentionPooling", "ResNet", "count_parameters",
+           "make_activation", "width_for_budget"]

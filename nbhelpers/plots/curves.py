@@ -1,0 +1,76 @@
+"""Learning curves: one run's loss and accuracy per epoch, or several runs overlaid.
+
+>>> import pandas as pd
+>>> from nbhelpers import learning_curves
+>>> history = pd.DataFrame({"epoch": [1, 1, 2, 2], "split": ["train", "valid"] * 2,
+...                         "loss": [1.0, 1.1, 0.5, 0.7]})
+>>> len(learning_curves(history).axes)
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import pandas as pd
+
+from .._checks import fail
+from ._figure import SPLIT_COLORS, Figure
+
+
+def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None, title: str = "") -> Figure:
+    """Loss (and accuracy, if recorded) per epoch, one line per split, side by side."""
+    import seaborn as sns
+
+    if not isinstance(history, pd.DataFrame) or not {"epoch", "split"} <= set(history.columns):
+        raise fail("learning_curves", "history", "a DataFrame with columns 'epoch' and 'split' (TrainResult.history)", type(history).__name__)
+    if metrics is None:
+        metrics = [m for m in ("loss", "accuracy") if m in history.columns and history[m].notna().any()]
+    with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
+        fig = Figure(figsize=(4.2 * max(1, len(metrics)), 3.2), layout="constrained")
+        for i, metric in enumerate(metrics):
+            ax = fig.add_subplot(1, len(metrics), i + 1)
+            rows = history.dropna(subset=[metric])
+            if not rows.empty:
+                sns.lineplot(data=rows, x="epoch", y=metric, hue="split", marker="o", ax=ax,
+                             palette=SPLIT_COLORS, hue_order=[s for s in SPLIT_COLORS if s in set(rows["split"])])
+            ax.set_title(metric)
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        if title:
+            fig.suptitle(title)
+    return fig
+
+
+def compare_curves(histories: Mapping[str, pd.DataFrame], metric: str = "accuracy", split: str = "valid",
+                   title: str = "") -> Figure:
+    """One line per run: ``metric`` on ``split`` per epoch, for runs given as ``{name: history}``.
+
+    >>> import pandas as pd
+    >>> h = pd.DataFrame({"epoch": [1, 2], "split": ["valid", "valid"], "accuracy": [0.5, 0.7]})
+    >>> len(compare_curves({"plain": h, "batch norm": h.assign(accuracy=[0.8, 0.9])}).axes[0].lines)
+    2
+    """
+    import seaborn as sns
+
+    func = "compare_curves"
+    if not isinstance(histories, Mapping) or not histories:
+        raise fail(func, "histories", "a non-empty dict {name: TrainResult.history}", type(histories).__name__)
+    for name, h in histories.items():
+        if not isinstance(h, pd.DataFrame) or not {"epoch", "split", metric} <= set(h.columns):
+            raise fail(func, f"histories[{name!r}]", f"a history with columns epoch, split and {metric!r}",
+                       type(h).__name__)
+    palette = sns.color_palette("deep", len(histories))
+    with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
+        fig = Figure(figsize=(6.0, 3.6), layout="constrained")
+        ax = fig.add_subplot()
+        for color, (name, h) in zip(palette, histories.items()):
+            rows = h[h["split"] == split].dropna(subset=[metric])
+            ax.plot(rows["epoch"], rows[metric], "o-", color=color, label=str(name), lw=1.8, ms=4)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{split} {metric}")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend(fontsize=8)
+        if title:
+            ax.set_title(title, fontsize=10)
+    return fig

@@ -1,0 +1,143 @@
+"""Missing values: inject them on purpose, then score imputers and time-series fills against the truth.
+
+>>> import numpy as np
+>>> from nbhelpers import inject_missing
+>>> holes, mask = inject_missing(np.ones((100, 3)), 0.2, seed=0)
+>>> round(float(mask.mean()), 1)
+0.2
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._checks import check_choice, check_number, check_type, fail
+from .leakage import _array, _like
+
+IMPUTERS = ("mean", "median", "knn", "iterative")
+FILLS = ("mean", "ffill", "bfill", "interpolate")
+
+
+def inject_missing(x: Any, rate: float, mechanism: str = "mcar", *, driver: int = 0, seed: int = 0) -> tuple[Any, Any]:
+    """A copy of ``x`` with about ``rate`` of its entries set to NaN, and the mask of them.
+
+    ``"mcar"`` (missing completely at random): every entry has the same chance.
+    ``"mar"`` (missing at random): column ``driver`` stays complete, and an entry of another
+    column goes missing with a chance that grows with its row's rank in ``driver``: about
+    ``2 * rate`` in the row with the largest driver value, 0 in the smallest (``rate`` on
+    average, so at most 0.5). Tensors in, tensors out.
+
+    >>> x_nan, mask = inject_missing(np.ones((1000, 4)), 0.2, seed=0)
+    >>> round(float(mask.mean()), 2), bool(np.isnan(x_nan[mask]).all())
+    (0.21, True)
+    """
+    func = "inject_missing"
+    mechanism = check_choice(func, "mechanism", mechanism, ("mcar", "mar"))
+    values = _array(func, "x", x, (1, 2) if mechanism == "mcar" else (2,))
+    check_number(func, "rate", rate, low=0, high=0.5 if mechanism == "mar" else 1, low_open=True)
+    check_number(func, "seed", seed, integer=True, low=0)
+    rng = np.random.default_rng(int(seed))
+    chance = np.full(values.shape, float(rate))
+    if mechanism == "mar":
+        check_number(func, "driver", driver, integer=True, low=0, high=values.shape[1] - 1)
+        rank = values[:, driver].argsort(kind="stable").argsort() / max(len(values) - 1, 1)
+        chance = np.repeat((2 * rate * rank)[:, None], values.shape[1], axis=1)
+        chance[:, driver] = 0
+    mask = (rng.random(values.shape) < chance) & ~np.isnan(values)
+    values[mask] = np.nan
+    return _like(values, x), _like(mask, x)
+
+
+def make_imputer(name: str, seed: int = 0) -> Any:
+    """scikit-learn's imputer for ``name``: ``mean``, ``median``, ``knn`` (5 neighbours) or
+    ``iterative`` (each column regressed on the others with ``BayesianRidge``, 3 rounds: on the
+    breast-cancer columns, 5 or 10 rounds changed its error by less than 0.01 sd and took longer).
+
+    KNN measures distances, so scale the columns first: ``make_pipeline(StandardScaler(), imputer)``.
+
+    >>> make_imputer("median")
+    SimpleImputer(strategy='median')
+    """
+    name = check_choice("make_imputer", "name", name, IMPUTERS)
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (IterativeImputer is experimental)
+    from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
+
+    if name == "knn":
+        return KNNImputer(n_neighbors=5)
+    if name == "iterative":
+        return IterativeImputer(max_iter=3, tol=1e-2, random_state=seed)
+    return SimpleImputer(strategy=name)
+
+
+def score_imputers(x_true: Any, x_missing: Any, imputers: Sequence[str] | Mapping[str, Any] = IMPUTERS, *,
+                   scale: bool = True) -> pd.DataFrame:
+    """RMSE of each imputer on the entries missing in ``x_missing``, against ``x_true``.
+
+    Each imputer is fit on ``x_missing`` alone (pass training rows; no labels are used). The
+    error is in standard deviations of each true column, so that every column counts the
+    same; ``scale=True`` standardizes the columns (by their observed values) before imputing,
+    which KNN needs. One row per imputer: ``imputer``, ``rmse``, ``seconds``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 1)) @ np.ones((1, 3)) + 0.1 * rng.normal(size=(200, 3))
+    >>> table = score_imputers(x, inject_missing(x, 0.2, seed=0)[0], ["mean", "knn"])
+    >>> table.set_index("imputer")["rmse"].round(1).to_dict()
+    {'mean': 1.0, 'knn': 0.2}
+    """
+    from sklearn.base import clone
+
+    func = "score_imputers"
+    truth, holes = _array(func, "x_true", x_true), _array(func, "x_missing", x_missing)
+    if holes.shape != truth.shape:
+        raise fail(func, "x_missing", f"an array shaped like x_true {truth.shape}", holes.shape)
+    mask = np.isnan(holes) & ~np.isnan(truth)
+    if not mask.any():
+        raise fail(func, "x_missing", "x_true with some entries set to NaN (see inject_missing)", "no missing entries")
+    check_type(func, "scale", scale, bool, "True or False")
+    named = imputers.items() if isinstance(imputers, Mapping) else ((n, make_imputer(n)) for n in imputers)
+    unit = np.nanstd(truth, axis=0)
+    center, spread = (np.nanmean(holes, 0), np.nanstd(holes, 0)) if scale else (0.0, 1.0)
+    spread = np.where(spread > 0, spread, 1.0)
+    rows = []
+    for name, imputer in named:
+        started = time.perf_counter()
+        filled = np.asarray(clone(imputer).fit_transform((holes - center) / spread)) * spread + center
+        if filled.shape != truth.shape:
+            raise fail(func, "x_missing", "no column that is missing entirely (the imputer drops it)", holes.shape)
+        error = ((filled - truth) / np.where(unit > 0, unit, 1.0))[mask]
+        rows.append({"imputer": name, "rmse": float(np.sqrt(np.mean(error**2))),
+                     "seconds": time.perf_counter() - started})
+    return pd.DataFrame(rows)
+
+
+def score_fills(series_true: Any, series_missing: Any, methods: Sequence[str] = FILLS) -> pd.DataFrame:
+    """RMSE (in standard deviations of the true series) of filling a time series' gaps by
+    ``mean``, ``ffill`` (last value seen), ``bfill`` (next value) or linear ``interpolate``.
+
+    These are pandas' own one-liners (``s.ffill()``...); a gap at either end that one
+    direction cannot reach is filled from the other. One row per method: ``method``, ``rmse``.
+
+    >>> t = pd.Series(np.sin(np.arange(200) / 10))
+    >>> score_fills(t, inject_missing(t, 0.2, seed=0)[0]).set_index("method")["rmse"].round(2).to_dict()
+    {'mean': 0.94, 'ffill': 0.12, 'bfill': 0.12, 'interpolate': 0.01}
+    """
+    func = "score_fills"
+    truth, holes = _array(func, "series_true", series_true, (1,)), _array(func, "series_missing", series_missing, (1,))
+    if holes.shape != truth.shape:
+        raise fail(func, "series_missing", f"a series as long as series_true ({len(truth)})", holes.shape)
+    mask = np.isnan(holes) & ~np.isnan(truth)
+    s, unit, rows = pd.Series(holes), np.nanstd(truth) or 1.0, []
+    fills = {"mean": lambda: s.fillna(s.mean()), "ffill": lambda: s.ffill().bfill(), "bfill": lambda: s.bfill().ffill(),
+             "interpolate": lambda: s.interpolate(limit_direction="both")}
+    for method in methods:
+        filled = fills[check_choice(func, "methods", method, FILLS)]().to_numpy()
+        rows.append({"method": method, "rmse": float(np.sqrt(np.mean(((filled - truth) / unit)[mask] ** 2)))})
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------- outliers

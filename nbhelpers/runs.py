@@ -1,0 +1,288 @@
+"""Runs of a train function: what names one, its record, the on-disk cache, and `sweep`.
+
+A run is identified by the function (module, qualified name and a hash of its source
+text), its complete arguments (defaults filled in), the seed, quick mode and an optional
+``cache_tag``: a string naming what the source cannot show, such as the data or a global
+like ``EPOCHS``. Edit the function and its old results stop matching; change the data and
+change the tag. `sweep` runs a grid through this cache; `explore` reads it back.
+
+Files are JSON, never pickle: they can be read, compared and deleted by hand, and loading
+one runs no code. Each is written to a temporary file and renamed, so an interrupted write
+never leaves half a file. The folder is ``$NBH_CACHE`` if set, else ``datasets/.cache/explore``
+in the course repository, else ``~/.cache/nbhelpers/explore``.
+
+Examples
+--------
+>>> def train(lr):
+...     return {"valid_accuracy": 0.5}
+>>> key = run_key(function_identity(train), {"lr": 0.001}, seed=0, cache_tag="demo")
+>>> key == run_key(function_identity(train), {"lr": 0.1 * 3 / 300}, seed=0, cache_tag="demo")
+True
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import inspect
+import itertools
+import json
+import numbers
+import os
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._files import REPOSITORY_DATASETS, atomic_write
+from ._checks import check_number, check_type, fail
+from .device import quick_mode
+
+FORMAT = "nbhelpers.explore/1"
+NOT_SERVED = ("stopped", "interrupted")  # a run cut short is kept in the panel, never served as finished
+
+
+def label(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def describe(setting: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={label(v)}" for k, v in setting.items()) or "(no controls)"
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def signature_of(func: str, train_fn: Callable) -> tuple[dict[str, inspect.Parameter], bool]:
+    """``train_fn``'s parameters and whether it takes ``**kwargs``."""
+    if not callable(train_fn):
+        raise fail(func, "train_fn", "a function (your own, or one that calls fit)", train_fn)
+    try:
+        params = dict(inspect.signature(train_fn).parameters)
+    except (TypeError, ValueError):  # some builtins have no signature: accept any name
+        return {}, True
+    return params, any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def check_names(func: str, train_fn: Callable, names: Sequence[str]) -> tuple[bool, bool]:
+    """Every name is a parameter of ``train_fn`` (did-you-mean otherwise), every parameter
+    without a default gets a value; returns whether it takes ``callbacks`` and ``seed``."""
+    params, var_kw = signature_of(func, train_fn)
+    fn_name = f"{getattr(train_fn, '__name__', 'train_fn')}()"
+    for name in names:
+        if name in ("callbacks", "seed"):
+            raise fail(func, name, f"left to the panel, not a control (it passes `callbacks` and `seed` to "
+                                   f"{fn_name})", name)
+        if name not in params and not var_kw:
+            close = difflib.get_close_matches(name, list(params), n=1)
+            raise fail(func, name, f"a parameter of {fn_name}: {', '.join(params) or 'it takes none'}", name,
+                       f"Did you mean {close[0]!r}?" if close else "")
+    needed = [n for n, p in params.items() if p.default is p.empty and n not in names and n not in ("callbacks", "seed")
+              and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    if needed:
+        raise fail(func, "controls", f"given for `{needed[0]}` too ({fn_name} has no default for it)", list(names))
+    return "callbacks" in params, "seed" in params
+
+
+def check_grid(func: str, grid: Any) -> dict[str, list]:
+    check_type(func, "grid", grid, Mapping, "a dict of parameter name -> list of values, e.g. {'lr': [1e-3, 1e-2]}")
+    for name, values in grid.items():
+        if not isinstance(values, (list, tuple)) or len(values) == 0:
+            raise fail(func, f"grid['{name}']", "a non-empty list of values", values)
+    return {name: list(values) for name, values in grid.items()}
+
+
+def cache_dir() -> Path:
+    """Where runs are stored: ``$NBH_CACHE``, the repository's ``datasets/.cache/explore``, or the user cache."""
+    if os.environ.get("NBH_CACHE", "").strip():
+        return Path(os.environ["NBH_CACHE"]).expanduser()
+    if REPOSITORY_DATASETS.is_dir():
+        return REPOSITORY_DATASETS / ".cache" / "explore"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbhelpers" / "explore"
+
+
+def function_identity(fn: Any) -> str:
+    """``module.qualname:<hash of the source>``; a ``functools.partial`` adds its fixed arguments."""
+    if isinstance(fn, functools.partial):
+        fixed = json.dumps([plain(a) for a in fn.args] + sorted((k, plain(v)) for k, v in fn.keywords.items()))
+        return f"{function_identity(fn.func)}|partial:{fixed}"
+    try:
+        source = inspect.getsource(fn)  # IPython keeps notebook cells where inspect finds them
+    except (OSError, TypeError):
+        code = getattr(fn, "__code__", None)
+        source = repr((code.co_code, code.co_consts)) if code is not None else ""
+    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
+    return f"{name}:{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe, stable stand-in for an argument: floats to 12 significant digits, so that
+    ``10 ** -3`` from a log slider and ``0.001`` from a grid are the same setting; functions
+    and classes by name; other objects by ``repr`` without memory addresses."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(f"{float(value):.12g}")
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(value))
+
+
+def call_arguments(fn: Callable, arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` completed with ``fn``'s defaults, so that ``train(lr=0.1)`` and
+    ``train(lr=0.1, width=32)`` (32 being the default) are one run; ``callbacks`` and ``seed``
+    are left out (the seed is keyed on its own, callbacks do not change a run)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return dict(arguments)
+    full = {p.name: p.default for p in params if p.default is not p.empty and p.name not in ("callbacks", "seed")
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return {**full, **arguments}
+
+
+def run_key(identity: str, arguments: dict[str, Any], seed: int | None, cache_tag: str | None) -> str:
+    """The SHA-256 that names a run's file."""
+    parts = [identity, sorted((k, plain(v)) for k, v in arguments.items()), plain(seed), quick_mode(), cache_tag]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def load(key: str) -> dict | None:
+    """The stored record of a finished run, or ``None`` (missing, unreadable, or cut short)."""
+    path = cache_dir() / f"{key}.json"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("format") != FORMAT or record.get("status") in NOT_SERVED:
+        return None
+    return record
+
+
+def store(key: str, record: dict) -> Path | None:
+    """Write ``record`` atomically (temporary file, then rename); runs cut short are not stored."""
+    if record.get("status") in NOT_SERVED:
+        return None
+    text = json.dumps({"format": FORMAT, **record}, indent=1).encode()
+    return atomic_write(cache_dir() / f"{key}.json", lambda file: file.write(text))
+
+
+@dataclass
+class CachedResult:
+    """A finished run read back from the cache: ``history`` (tidy, as in `TrainResult`) and
+    ``metrics`` (its final numbers; ``final`` is the same dict). No model is stored."""
+
+    arguments: dict[str, Any]
+    seed: int | None
+    status: str
+    metrics: dict[str, float]
+    history: pd.DataFrame = field(repr=False)
+    seconds: float = 0.0
+    cached: bool = True
+
+    @property
+    def final(self) -> dict[str, float]:
+        return self.metrics
+
+    @classmethod
+    def from_record(cls, record: dict) -> CachedResult:
+        return cls(arguments=record["arguments"], seed=record.get("seed"), status=record["status"],
+                   metrics=record["metrics"], history=pd.DataFrame.from_records(record.get("history") or []),
+                   seconds=record.get("seconds", 0.0))
+
+
+def outcome(result: Any) -> tuple[dict[str, float], pd.DataFrame, str]:
+    """Final metrics, history and status of what a train function returned: a `TrainResult`
+    (or anything with a ``history`` DataFrame) or a dict of metrics."""
+    if isinstance(result, Mapping):
+        metrics = {k: float(v) for k, v in result.items()
+                   if not isinstance(v, (str, bytes)) and hasattr(v, "__float__")}  # numbers, 0-d tensors
+        history = result["history"] if isinstance(result.get("history"), pd.DataFrame) else pd.DataFrame()
+        return metrics, history, "completed"
+    if isinstance(getattr(result, "history", None), pd.DataFrame):
+        metrics = dict(getattr(result, "final", None) or getattr(result, "metrics", None) or {})
+        return metrics, result.history, getattr(result, "stop_reason", None) or getattr(result, "status", "completed")
+    raise fail("explore", "train_fn", "a function that returns a TrainResult or a dict of metrics",
+               f"a {type(result).__name__}")
+
+
+def run_once(train_fn: Callable, identity: str, setting: dict[str, Any], seed: int | None, cache_tag: str | None,
+             callbacks: list | None) -> tuple[Any, dict]:
+    """Call ``train_fn(**setting)`` once (with ``seed``/``callbacks`` when given); return what it
+    returned and the JSON-safe record of the run, ready for `store`."""
+    kwargs = dict(setting)
+    if seed is not None:
+        kwargs["seed"] = seed
+    if callbacks is not None:
+        kwargs["callbacks"] = callbacks
+    started = time.perf_counter()
+    result = train_fn(**kwargs)
+    seconds = time.perf_counter() - started
+    metrics, history, status = outcome(result)
+    record = dict(function=identity.split(":")[0], identity=identity, cache_tag=cache_tag, quick=quick_mode(),
+                  arguments={k: plain(v) for k, v in call_arguments(train_fn, setting).items()}, seed=seed,
+                  status=status, metrics=metrics,
+                  history=json.loads(history.to_json(orient="records")), seconds=round(seconds, 3),
+                  created=time.strftime("%Y-%m-%d %H:%M:%S"))
+    return result, record
+
+
+def results_row(setting: Mapping, seed: int | None, record: dict, cached: bool) -> dict:
+    return {**setting, "seed": seed, "status": record["status"], **record["metrics"],
+            "seconds": record["seconds"], "cached": cached}
+
+
+def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int] = (0,), cache_tag: str | None = None,
+          progress: bool = True, cache: bool = True) -> pd.DataFrame:
+    """Run ``train_fn`` on every combination of ``grid`` (times ``seeds``); return a tidy table.
+
+    One row per run: the arguments, ``seed``, ``status``, the final metrics, ``seconds`` and
+    ``cached`` (served from the cache, not trained). Runs are stored in the same cache as
+    `explore`'s, so ``explore(train_fn, grid=grid, cache_tag=...)`` afterwards scrubs through
+    them with no training. Seeds go to ``train_fn``'s ``seed`` parameter.
+
+    >>> table = sweep(train, {"lr": [1e-3, 1e-2], "width": [32, 128]}, seeds=(0, 1))  # doctest: +SKIP
+    >>> table.groupby(["lr", "width"])["valid_accuracy"].mean()                        # doctest: +SKIP
+    """
+    grid = check_grid("sweep", grid)
+    takes_callbacks, takes_seed = check_names("sweep", train_fn, list(grid))
+    seeds = list(check_type("sweep", "seeds", seeds, (list, tuple, range), "a list or tuple of seeds, e.g. (0, 1, 2)"))
+    for seed in seeds or [None]:
+        check_number("sweep", "seeds", seed, integer=True, low=0, high=2**32 - 1)
+    if len(seeds) > 1 and not takes_seed:
+        raise fail("sweep", "seeds", f"one seed: {getattr(train_fn, '__name__', 'train_fn')}() has no `seed` "
+                   "parameter, so every seed would give the same run", tuple(seeds))
+    check_type("sweep", "cache_tag", cache_tag, (str, type(None)), "a string naming the data, or None")
+    from tqdm.auto import tqdm
+
+    identity, rows = function_identity(train_fn), []
+    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    bar = tqdm(total=len(combos) * len(seeds), desc="sweep", unit="run", disable=not progress)
+    try:
+        for setting in combos:
+            for seed in seeds:
+                seed = int(seed) if takes_seed else None
+                bar.set_postfix_str(describe(setting), refresh=False)
+                key = run_key(identity, call_arguments(train_fn, setting), seed, cache_tag)
+                record = load(key) if cache else None
+                cached = record is not None
+                if record is None:
+                    _, record = run_once(train_fn, identity, setting, seed, cache_tag, [] if takes_callbacks else None)
+                    if cache:
+                        store(key, record)
+                rows.append(results_row(setting, seed, record, cached))
+                bar.update()
+        bar.set_postfix_str(f"{sum(r['cached'] for r in rows)} of {len(rows)} from the cache")
+    finally:
+        bar.close()
+    return pd.DataFrame(rows)

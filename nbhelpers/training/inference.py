@@ -1,0 +1,93 @@
+"""Running a trained model: `evaluate` (loss and accuracy on a split) and `predict` (outputs).
+
+Both run in eval mode without gradients, in batches; `fit` uses the same `run_eval` for
+its validation pass, so a number `fit` prints and one `evaluate` returns agree.
+
+>>> import torch
+>>> from nbhelpers import MLP, evaluate, predict
+>>> model = MLP(4, 3, width=8)
+>>> x, y = torch.randn(10, 4), torch.arange(10) % 3
+>>> predict(model, x).shape, sorted(evaluate(model, (x, y)))
+(torch.Size([10, 3]), ['accuracy', 'loss'])
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import nn
+
+from .._checks import check_number, check_type, fail
+from ..data.loader import eval_batches
+from .losses import make_loss
+
+
+def count_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if out.ndim == 1 or out.shape[-1] == 1:  # one logit: binary
+        return ((out.reshape(-1) > 0) == (y.reshape(-1) > 0.5)).sum()
+    if y.ndim == out.ndim:  # soft labels (mixup, cutmix, label smoothing)
+        y = y.argmax(1)
+    return (out.argmax(1) == y).sum()
+
+
+def run_eval(model, batches, loss_fn, classification, autocast, channels_last) -> tuple[torch.Tensor, bool]:
+    """Sum of loss, number correct and count over ``batches`` as one tensor (no sync), and
+    whether the task is classification (decided from the first batch when ``None``)."""
+    model.eval()
+    total = None
+    with torch.no_grad(), autocast:
+        for x, y in batches:
+            if channels_last and x.ndim == 4:
+                x = x.contiguous(memory_format=torch.channels_last)
+            out = model(x)
+            if classification is None:
+                classification = looks_like_classification(out, y)
+            correct = count_correct(out, y) if classification else torch.zeros((), device=out.device)
+            batch = torch.stack([loss_fn(out, y).float() * y.shape[0], correct.float(),
+                                 torch.tensor(float(y.shape[0]), device=out.device)])
+            total = batch if total is None else total + batch
+    if total is None:
+        raise fail("fit", "data", "a validation set with at least one batch", "an empty one")
+    return total, classification
+
+
+def looks_like_classification(out: torch.Tensor, y: torch.Tensor) -> bool:
+    """For a callable loss: integer targets and one output column per class."""
+    return not torch.is_floating_point(y) and out.ndim == 2 and out.shape[1] > 1
+
+
+def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
+             device: str | torch.device | None = None) -> dict[str, float]:
+    """Loss (and accuracy for classification) of ``model`` on ``data``, e.g. ``bundle.test``.
+
+    >>> evaluate(result.model, bundle.test)            # doctest: +SKIP
+    {'loss': 0.31, 'accuracy': 0.889}
+    """
+    check_type("evaluate", "model", model, nn.Module, "a torch.nn.Module")
+    loss_fn, classification = make_loss(loss, func="evaluate")
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    batches = eval_batches(data, device, "evaluate")
+    channels_last = any(isinstance(m, nn.Conv2d) and m.weight.is_contiguous(memory_format=torch.channels_last)
+                        and not m.weight.is_contiguous() for m in model.modules())
+    totals, classification = run_eval(model, batches, loss_fn, classification, contextlib.nullcontext(), channels_last)
+    totals = totals.tolist()
+    result = {"loss": totals[0] / totals[2]}
+    if classification:
+        result["accuracy"] = totals[1] / totals[2]
+    return result
+
+
+def predict(model: nn.Module, x: torch.Tensor | Iterable, *, batch_size: int = 1024) -> torch.Tensor:
+    """Model outputs (logits) for ``x``, computed in eval mode in batches, returned on the CPU."""
+    check_type("predict", "model", model, nn.Module, "a torch.nn.Module")
+    check_number("predict", "batch_size", batch_size, integer=True, low=1)
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        if isinstance(x, torch.Tensor):
+            outs = [model(x[i:i + batch_size].to(device)) for i in range(0, len(x), batch_size)]
+        else:
+            outs = [model((b[0] if isinstance(b, (tuple, list)) else b).to(device)) for b in x]
+    return torch.cat(outs).cpu()

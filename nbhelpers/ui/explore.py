@@ -1,0 +1,445 @@
+"""`explore`: a widget panel over any train function, on the run store that `sweep` fills.
+
+Move a slider and see what a setting does to training: the panel trains in a worker thread
+(so Stop and the live curves work while it runs), keeps every run in a table and a plot, and
+serves any setting run before from the on-disk cache (`nbhelpers.runs`) at once. `sweep`
+fills that cache for a whole grid; ``explore(train, grid=grid)`` then gives sliders that
+scrub through exactly the swept values, with no training at all.
+
+Examples
+--------
+Any function of keyword arguments works; this one stands in for a call to `fit`:
+
+>>> def train(lr, width=64):
+...     return {"valid_accuracy": 0.9 - abs(lr - 0.01) * 10 - 1 / width}
+>>> grid = {"lr": [0.001, 0.01], "width": [32, 128]}
+>>> from nbhelpers import sweep
+>>> sweep(train, grid, progress=False, cache=False)[["lr", "width", "valid_accuracy"]].round(3)
+      lr  width  valid_accuracy
+0  0.001     32           0.779
+1  0.001    128           0.802
+2  0.010     32           0.869
+3  0.010    128           0.892
+>>> panel = explore(train, grid=grid, cache=False)   # in Jupyter, `panel` on its own line shows it
+>>> panel.run(lr=0.01, width=128)
+{'valid_accuracy': 0.8921875}
+>>> print(panel)                                     # what a terminal or nbclient shows
+explore(train): 2 controls, 1 run so far (0 from the cache)
+  lr    = 0.01      one of 0.001, 0.01
+  width = 128       one of 32, 128
+best so far: lr=0.01, width=128  valid_accuracy 0.8922
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import inspect
+import itertools
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from .. import runs as run_cache
+from .._checks import check_number, check_type, fail
+from ..runs import check_grid, check_names, describe, label, results_row, signature_of
+from ..training.callbacks import Callback, StopTraining
+from ..training.progress import in_notebook
+from ._controls import choices_text, make_control
+from ._draw import compare_png, curves_png, placeholder
+
+DEBOUNCE = 0.25      # seconds a slider must rest before an uncached setting starts training
+DRAW_EVERY = 0.5     # seconds between live redraws of the curves
+PREFERRED_METRICS = ("valid_accuracy", "valid_loss", "accuracy", "loss")
+WAITING, NOT_RUN = "training starts when the slider rests", "not run yet: press Run"  # curve placeholders
+
+
+class LiveCurves(Callback):
+    """Redraws the panel's curves from ``state.history`` after an epoch, at most every ~0.5 s
+    (a run shorter than that is drawn once, when it ends, by the panel)."""
+
+    def __init__(self, draw: Callable[[list], None]):
+        self.draw, self.last = draw, time.perf_counter()
+
+    def on_fit_begin(self, state) -> None:
+        self.last = time.perf_counter()
+
+    def on_epoch_end(self, state) -> None:
+        if state.epoch < state.epochs and time.perf_counter() - self.last >= DRAW_EVERY:
+            self.draw(list(state.history))
+            self.last = time.perf_counter()
+
+
+class StopOnEvent(Callback):
+    """Ends training at the next batch once ``event`` is set (the panel's Stop button)."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def on_batch_end(self, state) -> None:
+        if self.event.is_set():
+            raise StopTraining("stopped")
+
+
+def _pick_metric(results: pd.DataFrame, skip: set[str]) -> str | None:
+    numeric = [c for c in results.columns if c not in skip and pd.api.types.is_numeric_dtype(results[c])]
+    return next((m for m in PREFERRED_METRICS if m in numeric), next(iter(numeric), None))
+
+
+class Panel:
+    """What `explore` returns: ``controls`` (name -> widget), ``run()``, ``stop()``, ``results``.
+
+    Displayed in Jupyter: the controls, Run / Stop, the learning curves of the current
+    setting (live while it trains), a plot and a table of every run so far. Elsewhere (a
+    terminal, nbclient) a text summary; ``run()`` and ``results`` work the same. Slider moves
+    train in one worker thread when ``auto_run`` is on (it is in a notebook): the latest
+    setting wins, and a setting run before is drawn from the cache at once.
+
+    Also: ``setting`` (the controls' values), ``wait()`` (until the worker is idle),
+    ``summary()`` (the text form), ``widget`` (the whole panel, to place in your own layout),
+    the widgets it updates (``status``, ``curves``, ``compare``, ``table``; each carries a CSS
+    class such as ``nbh-curves``), and ``last_error`` (the last exception of a run).
+    """
+
+    def __init__(self, train_fn: Callable, controls: dict, *, seed: int | None = None, cache_tag: str | None = None,
+                 cache: bool = True, grid: Mapping[str, list] | None = None):
+        import ipywidgets as w
+
+        self.train_fn, self.controls, self.seed, self.cache_tag, self.cache = train_fn, controls, seed, cache_tag, cache
+        self.auto_run = in_notebook()  # only a front end sends slider events worth training for
+        self.last_error: BaseException | None = None
+        self._takes_callbacks = "callbacks" in signature_of("explore", train_fn)[0]
+        self._identity = run_cache.function_identity(train_fn)
+        self._rows: dict[str, dict] = {}      # key -> results row, one per distinct run
+        self._records: dict[str, dict] = {}   # key -> finished run (trained here or read from the cache)
+        self._pngs: dict[str, bytes] = {}     # key -> its curves, drawn once
+        self._ui, self._busy, self._cond = threading.Lock(), threading.Lock(), threading.Condition()
+        self._stop = threading.Event()
+        self._pending: tuple[dict, float] | None = None  # the one waiting setting and when it may start
+        self._running: dict | None = None
+        self._worker: threading.Thread | None = None
+        self._prefetched = self._quiet = False
+        button = w.Layout(width="90px")
+        self.run_button = w.Button(description="Run", icon="play", button_style="primary", layout=button)
+        self.stop_button = w.Button(description="Stop", icon="stop", layout=button)
+        self.status = w.HTML(layout=w.Layout(min_height="28px"))
+        self.curves = w.Image(format="png", layout=w.Layout(width="560px", height="250px"))
+        self.compare = w.Image(format="png", layout=w.Layout(width="380px", height="250px"))
+        self.table = w.HTML(layout=w.Layout(max_height="230px", overflow="auto"))
+        wrap = w.Layout(flex_flow="row wrap")
+        self.widget = w.VBox([w.HBox(list(controls.values()), layout=wrap),
+                              w.HBox([self.run_button, self.stop_button, self.status]),
+                              w.HBox([self.curves, self.compare], layout=wrap), self.table])
+        for widget, name in ((self.widget, "panel"), (self.run_button, "run"), (self.stop_button, "stop"),
+                             (self.status, "status"), (self.curves, "curves"), (self.compare, "compare"),
+                             (self.table, "results")):
+            widget.add_class(f"nbh-{name}")  # stable hooks for CSS and the browser test
+        for widget in controls.values():
+            widget.observe(self._on_change, names="value")
+        self.run_button.on_click(lambda _: self._on_run_click())
+        self.stop_button.on_click(lambda _: self.stop())
+        grid = grid or {}
+        for values in itertools.product(*grid.values()) if grid and cache else ():  # the swept runs, to compare
+            setting = {**self.setting, **dict(zip(grid, values))}
+            if (record := self._find(self._key(setting))) is not None:
+                self._rows[self._key(setting)] = results_row(setting, seed, record, cached=True)
+        placeholder(WAITING), placeholder(NOT_RUN)  # drawn now, not during the first slider move
+        self._draw_compare()
+        self._on_change(None)
+        if self._rows:
+            self._write(status=f"{len(self._rows)} runs found in the cache: move a slider to scrub through them.")
+
+    @property
+    def setting(self) -> dict[str, Any]:
+        """The current value of every control."""
+        return {name: widget.value for name, widget in self.controls.items()}
+
+    @property
+    def results(self) -> pd.DataFrame:
+        """One row per distinct run: arguments, seed, status, final metrics, seconds, cached."""
+        rows = pd.DataFrame(list(self._rows.values()))
+        first, last = [*self.controls, "seed", "status"], ["seconds", "cached"]
+        return rows.reindex(columns=first + [c for c in rows.columns if c not in first + last] + last)
+
+    def run(self, **values: Any):
+        """Set the given controls, then run the current setting in this thread (or serve it from
+        the cache) and return the result: what ``train_fn`` returned, or a `CachedResult`."""
+        for name in values:
+            if name not in self.controls:
+                close = difflib.get_close_matches(name, list(self.controls), n=1)
+                raise fail("Panel.run", name, "one of the controls: " + ", ".join(self.controls), name,
+                           f"Did you mean {close[0]!r}?" if close else "")
+        self._quiet = True  # setting values from code must not start a second run through the observer
+        try:
+            for name, value in values.items():
+                self.controls[name].value = value
+        finally:
+            self._quiet = False
+        with self._cond:
+            self._pending = None
+            self._stop.clear()
+        return self._execute(self.setting)
+
+    def stop(self) -> None:
+        """Stop the run in progress at its next batch (it is kept as "stopped"); drop the waiting one."""
+        with self._cond:
+            self._pending, running = None, self._running
+            self._stop.set()
+        self._write(status=f"stopping {describe(running)} at the next batch..." if running else "nothing is training")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until nothing is training or waiting; False if ``timeout`` (seconds) ran out."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending is None and self._running is None, timeout)
+
+    def record(self, **setting: Any) -> dict | None:
+        """The finished run of ``setting`` (controls not given at their current values), from
+        memory or the disk cache; None if it has not run."""
+        return self._find(self._key({**self.setting, **setting}))
+
+    def summary(self) -> str:
+        """The text shown where no widgets can be drawn: the controls, the runs, the best one."""
+        results, n, cached = self.results, len(self._rows), sum(row["cached"] for row in list(self._rows.values()))
+        lines = [f"explore({getattr(self.train_fn, '__name__', 'train_fn')}): {len(self.controls)} controls, "
+                 f"{n} run{'s' * (n != 1)} so far ({cached} from the cache)"]
+        width = max((len(name) for name in self.controls), default=0)
+        lines += [f"  {name:<{width}} = {label(w.value):<8}  {choices_text(w)}" for name, w in self.controls.items()]
+        metric = _pick_metric(results, {*self.controls, "seed", "seconds", "cached"})
+        done = results[~results["status"].isin(run_cache.NOT_SERVED)].dropna(subset=[metric]) if metric else []
+        if len(done):
+            best = done.loc[done[metric].idxmin() if "loss" in metric else done[metric].idxmax()]
+            lines.append(f"best so far: {describe({k: best[k] for k in self.controls})}  {metric} {best[metric]:.4f}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = self.summary()
+        if in_notebook() and not self._prefetched and self._records:
+            self._prefetched = True  # draw the cached runs' curves before the first slider move
+            threading.Thread(target=self._prefetch, daemon=True, name="nbh-explore-prefetch").start()
+        return bundle
+
+    # Drawing, from any thread. Widget writes go through _write, under one lock.
+    def _key(self, setting: Mapping[str, Any]) -> str:
+        arguments = run_cache.call_arguments(self.train_fn, setting)
+        return run_cache.run_key(self._identity, arguments, self.seed, self.cache_tag)
+
+    def _write(self, key: str | None = None, curves: bytes | None = None, **values: str) -> None:
+        """Set widget values in the order given; ``curves`` first, and only if ``key`` is still shown."""
+        with self._ui:
+            if curves is not None and (key is None or key == self._key(self.setting)):
+                self.curves.value = curves
+            for name, value in values.items():
+                getattr(self, name).value = value
+
+    def _png(self, key: str, setting: Mapping, record: dict) -> bytes:
+        if key in self._pngs:
+            return self._pngs[key]
+        numbers_ = "  ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items() if k.startswith("valid"))
+        png = curves_png(pd.DataFrame.from_records(record["history"]), f"{describe(setting)}   {numbers_}")
+        if record["status"] not in run_cache.NOT_SERVED:
+            self._pngs[key] = png
+        return png
+
+    def _show(self, key: str, setting: Mapping, record: dict, status: str) -> None:
+        self._write(key, self._png(key, setting, record), table=self._table_html(), status=status)  # status last
+
+    def _draw_compare(self) -> None:
+        names, results = list(self.controls), self.results
+        metric = _pick_metric(results, {*names, "seed", "seconds", "cached"})
+        png = compare_png(results, next(iter(names), None), names[1] if len(names) > 1 else None, metric)
+        self._write(table=self._table_html(), compare=png)
+
+    def _table_html(self) -> str:
+        if not self._rows:
+            return "<i>every run appears here</i>"
+        current, columns = self._key(self.setting), [c for c in self.results.columns if c not in ("seed", "cached")]
+        cells = lambda texts, tag: "".join(f"<{tag} style='padding:1px 8px;text-align:right'>{html.escape(t)}</{tag}>"
+                                           for t in texts)  # noqa: E731
+        lines = [f"<tr>{cells(columns, 'th')}</tr>"]
+        for key, row in list(self._rows.items()):
+            texts = [f"{row[c]:.4f}" if c not in self.controls and isinstance(row.get(c), float)
+                     else label(row.get(c, "")) for c in columns]
+            style = " style='background:#fff3c4;font-weight:bold'" if key == current else ""
+            lines.append(f"<tr{style}>{cells(texts, 'td')}</tr>")
+        return f"<table style='border-collapse:collapse;font-size:12px'>{''.join(lines)}</table>"
+
+    def _prefetch(self) -> None:
+        for key, record in list(self._records.items()):
+            self._png(key, {name: record["arguments"].get(name) for name in self.controls}, record)
+        with self._ui:
+            if self.status.value.endswith("scrub through them."):
+                self.status.value += " All drawn."
+
+    # Events, the worker thread, and the one place that trains.
+    def _find(self, key: str) -> dict | None:
+        if self.cache and key not in self._records and (record := run_cache.load(key)) is not None:
+            self._records[key] = record
+        return self._records.get(key) if self.cache else None
+
+    def _on_change(self, change) -> None:
+        if self._quiet:
+            return
+        setting = self.setting
+        key = self._key(setting)
+        if (record := self._find(key)) is not None:  # a finished run: show it now, train nothing
+            with self._cond:
+                self._pending = None
+            new = key not in self._rows
+            self._rows.setdefault(key, results_row(setting, self.seed, record, cached=True))
+            self._show(key, setting, record, f"{describe(setting)}: from the cache")
+            if new:
+                self._draw_compare()
+            return
+        with self._cond:
+            training = self._running == setting
+            if training:  # back to the setting in training: nothing else waits, its live curves resume
+                self._pending = None
+        if training:
+            self._write(table=self._table_html(), status=f"training {describe(setting)}...")
+        elif self.auto_run and change is not None:  # written before the worker can start and say "training"
+            self._write(key, placeholder(WAITING), table=self._table_html(), status=f"next: {describe(setting)}")
+            with self._cond:
+                self._submit(setting, DEBOUNCE)
+        else:
+            self._write(key, placeholder(NOT_RUN), table=self._table_html(),
+                        status=f"{describe(setting)}: not run yet; press Run")
+
+    def _on_run_click(self) -> None:
+        setting = self.setting
+        if (record := self._find(self._key(setting))) is not None:
+            self._show(self._key(setting), setting, record, f"{describe(setting)}: from the cache")
+            return
+        with self._cond:
+            self._submit(setting, 0.0)
+
+    def _submit(self, setting: dict, delay: float) -> None:
+        """Put ``setting`` in the one pending slot, replacing what waits there; ``_cond`` is held."""
+        self._pending = (dict(setting), time.monotonic() + delay)
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(target=self._work, daemon=True, name="nbh-explore")
+            self._worker.start()
+        self._cond.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None or self._pending[1] > time.monotonic():  # debounce: until it rests
+                    self._cond.wait(None if self._pending is None else self._pending[1] - time.monotonic())
+                setting, self._pending, self._running = self._pending[0], None, self._pending[0]
+                self._stop.clear()
+            try:
+                self._execute(setting)
+            except Exception:  # _execute showed it in the panel: a thread has no cell to print into
+                pass
+
+    def _execute(self, setting: dict):
+        with self._busy:  # one training at a time: the worker's or run()'s
+            with self._cond:
+                self._running = setting
+            try:
+                return self._train_or_serve(self._key(setting), setting)
+            except Exception as error:
+                self.last_error = error
+                self._write(status=f"<span style='color:#b00'>{html.escape(describe(setting))}: "
+                                   f"{type(error).__name__}: {html.escape(str(error))} "
+                                   "(panel.last_error has the traceback)</span>")
+                raise
+            finally:
+                with self._cond:
+                    self._running = None
+                    self._cond.notify_all()
+
+    def _train_or_serve(self, key: str, setting: dict):
+        if (record := self._find(key)) is not None:
+            self._rows.setdefault(key, results_row(setting, self.seed, record, cached=True))
+            self._show(key, setting, record, f"{describe(setting)}: from the cache")
+            return run_cache.CachedResult.from_record(record)
+        self._write(status=f"training {describe(setting)}...")
+        callbacks = [LiveCurves(lambda history: self._live(key, setting, history)),
+                     StopOnEvent(self._stop)] if self._takes_callbacks else None
+        result, record = run_cache.run_once(self.train_fn, self._identity, setting, self.seed, self.cache_tag,
+                                            callbacks)
+        if record["status"] not in run_cache.NOT_SERVED:
+            self._records[key] = record
+            if self.cache:
+                run_cache.store(key, record)
+        self._pngs.pop(key, None)
+        self._rows[key] = results_row(setting, self.seed, record, cached=False)
+        kept = "; kept what it learned so far" if record["status"] == "stopped" else ""
+        self._show(key, setting, record, f"{describe(setting)}: {record['status']} in {record['seconds']:.1f} s{kept}")
+        self._draw_compare()
+        return result
+
+    def _live(self, key: str, setting: dict, history: list[dict]) -> None:
+        epoch = history[-1]["epoch"] if history else 0
+        self._write(status=f"training {describe(setting)}: epoch {epoch} done")
+        if key == self._key(self.setting):  # draw only what the reader is looking at
+            self._write(key, curves_png(pd.DataFrame(history), f"{describe(setting)}   epoch {epoch} (training)"))
+
+
+def explore(train_fn: Callable, *, grid: Mapping[str, Sequence] | None = None, seed: int = 0,
+            cache_tag: str | None = None, cache: bool = True, **controls: Any) -> Panel:
+    """A widget panel over ``train_fn``: controls, Run / Stop, live curves, every run compared.
+
+    Each keyword names a parameter of ``train_fn``; its value is the control:
+
+    - ``(low, high)``: a slider (log scale when ``high / low >= 100``; whole numbers when
+      both ends are ints, e.g. ``width=(16, 256)``);
+    - a list: a drop-down of those choices;  a bool: a checkbox;  an ipywidget: used as is.
+
+    ``grid`` is a `sweep` grid: each list of numbers becomes a slider that stops on exactly
+    those values, so after ``sweep(train_fn, grid)`` every position is served from the
+    cache. Sliders start at ``train_fn``'s default where it is in range. (``grid``,
+    ``seed``, ``cache_tag`` and ``cache`` are this function's own options, not controls.)
+
+    In a notebook, moving a control to a setting not run before trains it in a worker thread
+    once the control has rested for 0.25 s; moves during a run queue nothing but the latest
+    setting, which runs next. A setting run before is drawn at once, with no training.
+
+    ``train_fn`` returns a `TrainResult` (curves are drawn from its ``history``) or a dict
+    of metrics. If it has a parameter named ``callbacks``, the panel passes its own there:
+    live curves every epoch (at most every 0.5 s) and Stop at the next batch. Without it
+    the run still works, with no live curves, and Stop takes effect when the run ends. If
+    it has a ``seed`` parameter, ``seed`` is passed there. A stopped run is kept in the
+    table as "stopped" and never served from the cache as finished.
+
+    Results are cached as JSON by the function's name and source, the arguments, the seed,
+    quick mode and ``cache_tag`` (name your data there, e.g. ``"fashion-mnist-subset"``);
+    ``cache=False`` turns the cache off. See `nbhelpers.runs`.
+
+    Examples
+    --------
+    >>> from nbhelpers import MLP, fashion_mnist, fit, seed_everything
+    >>> data = fashion_mnist(quick=True)
+    >>> def train(lr, width=64, callbacks=(), seed=0):
+    ...     seed_everything(seed)              # before building the model: same initial weights
+    ...     return fit(MLP(784, 10, width=width), data, epochs=3, lr=lr,
+    ...                callbacks=callbacks, progress=False, seed=seed)
+    >>> panel = explore(train, lr=(1e-4, 1e-1), width=[32, 64, 128], cache_tag="fashion-mnist-subset")
+    >>> type(panel.controls["lr"]).__name__, panel.controls["width"].value
+    ('FloatLogSlider', 64)
+    >>> panel                                  # shows the panel                      # doctest: +SKIP
+    >>> result = panel.run(lr=3e-3)            # trains here, or serves the cache     # doctest: +SKIP
+    >>> panel.results                          # one row per distinct run             # doctest: +SKIP
+    """
+    func = "explore"
+    check_type(func, "cache_tag", cache_tag, (str, type(None)), "a string naming the data, or None")
+    check_number(func, "seed", seed, integer=True, low=0, high=2**32 - 1)
+    grid = check_grid(func, grid) if grid is not None else {}
+    both = sorted(set(grid) & set(controls))
+    if both:
+        raise fail(func, both[0], "given once: either in `grid` or as a control", controls[both[0]])
+    _, takes_seed = check_names(func, train_fn, list(grid) + list(controls))
+    params, _ = signature_of(func, train_fn)
+    default = lambda name: params[name].default if name in params else inspect.Parameter.empty  # noqa: E731
+    widgets = {name: make_control(name, values, default(name), snap=True) for name, values in grid.items()}
+    widgets.update({name: make_control(name, spec, default(name)) for name, spec in controls.items()})
+    return Panel(train_fn, widgets, seed=int(seed) if takes_seed else None, cache_tag=cache_tag, cache=bool(cache),
+                 grid=grid)

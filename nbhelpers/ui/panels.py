@@ -1,0 +1,197 @@
+"""Widget panels built on the techniques: `preview_panel` (augmentations) and `gap_panel` (regularization).
+
+Each panel is a thin view: the technique module computes (`preview`, `gap_scores`,
+`plot_gap`), `explore` trains and caches, and the panel only lays out widgets and redraws.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import torch
+
+from .._checks import check_number, check_type, fail
+from ..augment.base import FILL_MODES, check_mean_std
+from ..augment.pipeline import pipeline
+from ..augment.preview import _check_images, preview
+from ..data.datasets import FASHION_MEAN_STD
+from ..plots import figure_png
+from ..regularize import plot_gap
+from .explore import Panel, explore
+
+
+PANEL_SLIDERS = {  # keyword: (low, high, step, start); integer steps give an IntSlider
+    "rotate": (0, 45, 1, 15), "shift": (0.0, 0.3, 0.01, 0.1), "shear": (0, 45, 1, 10),
+    "zoom": (0.0, 0.5, 0.01, 0.1), "crop": (0, 6, 1, 2), "elastic": (0, 80, 1, 34),
+    "equalize": (0.0, 1.0, 0.05, 1.0), "clahe": (0.5, 8.0, 0.1, 2.0), "brightness": (0.0, 0.9, 0.05, 0.3),
+    "contrast": (0.0, 0.9, 0.05, 0.3), "noise": (0.0, 0.5, 0.01, 0.1), "erase": (0.0, 1.0, 0.05, 0.5),
+    "mixup": (0.0, 2.0, 0.05, 0.4), "cutmix": (0.0, 2.0, 0.05, 1.0),
+}
+
+
+class PreviewPanel:
+    """The widget panel of `preview_panel`: ``controls``, ``image`` (the grid PNG), ``code``.
+
+    ``controls[name]`` is ``(checkbox, slider)`` for each transform (slider None for the
+    flips), ``fill_mode`` a drop-down; changing any of them redraws after ``debounce``
+    seconds of quiet (0: at once). ``code`` shows the `pipeline` call behind the grid.
+    """
+
+    def __init__(self, x: torch.Tensor, *, mean_std, n: int, versions: int, seed: int, debounce: float) -> None:
+        import ipywidgets as w
+
+        self.x, self.mean_std, self.n, self.versions = x, mean_std, n, versions
+        self.seed, self.debounce = seed, debounce
+        self.draws, self._timer, self._lock = 0, None, threading.Lock()
+        self.controls: dict = {"hflip": (w.Checkbox(False, description="hflip"), None),
+                               "vflip": (w.Checkbox(False, description="vflip"), None)}
+        for key, (low, high, step, start) in PANEL_SLIDERS.items():
+            kind = w.IntSlider if isinstance(step, int) else w.FloatSlider
+            self.controls[key] = (w.Checkbox(False, description=key), kind(start, min=low, max=high, step=step))
+        self.fill_mode = w.Dropdown(options=FILL_MODES, value="constant", description="fill_mode")
+        self.image, self.code = w.Image(format="png"), w.HTML()
+        new_draw = w.Button(description="new random draws")
+        new_draw.on_click(self._new_seed)
+        for widget in [self.fill_mode, *(v for pair in self.controls.values() for v in pair if v is not None)]:
+            widget.observe(self._changed, names="value")
+        rows = [w.HBox([box] if slider is None else [box, slider]) for box, slider in self.controls.values()]
+        left = w.VBox(rows + [self.fill_mode, new_draw], layout=w.Layout(min_width="420px"))
+        self.widget = w.VBox([w.HBox([left, self.image]), self.code])
+        self.redraw()
+
+    def keywords(self) -> dict:
+        """The `pipeline` keywords the controls select now."""
+        chosen = {key: True if slider is None else slider.value
+                  for key, (box, slider) in self.controls.items() if box.value}  # fmt: skip
+        return {**chosen, "fill_mode": self.fill_mode.value}
+
+    def redraw(self) -> None:
+        """Draw the grid for the current controls now."""
+        with self._lock:
+            keywords = self.keywords()
+            try:
+                fig = preview(self.x, pipeline(**keywords, mean_std=self.mean_std), n=self.n, versions=self.versions,
+                              mean_std=self.mean_std, seed=self.seed)
+                self.image.value = figure_png(fig)
+                args = ", ".join(f"{k}={v!r}" for k, v in keywords.items() if k != "fill_mode" or v != "constant")
+                self.code.value = f"<code>pipeline({args})</code>"
+            except Exception as error:  # shown in the panel: a timer thread has nowhere else to report
+                self.code.value = f"<b>error:</b> {html.escape(f'{type(error).__name__}: {error}')}"
+            self.draws += 1
+
+    def _changed(self, change=None) -> None:
+        if self.debounce == 0:
+            self.redraw()
+            return
+        if self._timer is not None:
+            self._timer.cancel()  # a newer change supersedes it: moving a slider queues no backlog
+        self._timer = threading.Timer(self.debounce, self.redraw)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _new_seed(self, _button=None) -> None:
+        self.seed += 1
+        self._changed()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def preview_panel(x: torch.Tensor, *, mean_std=FASHION_MEAN_STD, n: int = 8, versions: int = 3, seed: int = 0,
+                  debounce: float = 0.25) -> PreviewPanel:
+    """An ipywidgets panel: tick transforms, move their strengths, see the `preview` grid redrawn.
+
+    >>> import torch
+    >>> panel = preview_panel(torch.rand(4, 1, 28, 28), mean_std=None, n=4, debounce=0)
+    >>> panel.controls["rotate"][0].value = True  # what a click on the checkbox does
+    >>> panel.code.value
+    '<code>pipeline(rotate=15)</code>'
+    """
+    _check_images("preview_panel", x)
+    check_mean_std("preview_panel", mean_std)
+    check_number("preview_panel", "n", n, integer=True, low=1)
+    check_number("preview_panel", "versions", versions, integer=True, low=1)
+    check_number("preview_panel", "seed", seed, integer=True, low=0)
+    check_number("preview_panel", "debounce", debounce, low=0)
+    return PreviewPanel(x, mean_std=mean_std, n=n, versions=versions, seed=seed, debounce=debounce)
+
+
+
+class GapPanel:
+    """`explore`'s panel over a train function that returns `gap_scores`, plus the gap drawn.
+
+    Under the panel: train minus valid accuracy per epoch for the current setting, next to
+    the same for ``baseline`` (the setting with regularization off), from the cache. ``panel``
+    is the `explore` panel (``run``, ``results``, ``controls``...).
+    """
+
+    def __init__(self, panel: Panel, baseline: Mapping[str, Any]):
+        import ipywidgets as w
+
+        self.panel, self.baseline = panel, dict(baseline)
+        self.image = w.Image(format="png", layout=w.Layout(width="600px", height="340px"))
+        self.image.add_class("nbh-gap")
+        self.widget = w.VBox([panel.widget, self.image])
+        panel.status.observe(lambda _: self.draw(), names="value")  # scrubbed, or a run finished
+        self.draw()
+
+    def draw(self) -> None:
+        """Redraw the gap of the current setting (and the baseline), if both are finished."""
+        runs = {"this setting": self.panel.record(), "no regularization": self.panel.record(**self.baseline)}
+        found = {k: pd.DataFrame.from_records(r["history"]) for k, r in runs.items() if r is not None}
+        if "this setting" in found:
+            now, base = self.final_gaps()
+            self.image.value = figure_png(plot_gap(found, title=f"gap at the end: {now}; without regularization: {base}"))
+
+    def final_gaps(self) -> tuple[str, str]:
+        """The final gap of the current setting and of the baseline, in words ("not run" if not cached)."""
+        def say(r: dict | None) -> str:
+            return f"{r['metrics']['gap'] * 100:.1f} points" if r and "gap" in r["metrics"] else "not run"
+
+        return say(self.panel.record()), say(self.panel.record(**self.baseline))
+
+    def text(self) -> str:
+        """The final gaps, as words (the line shown under the panel where no widgets can be drawn)."""
+        now, base = self.final_gaps()
+        return f"gap (train - valid accuracy) at the end: {now}; without regularization: {base}"
+
+    def __repr__(self) -> str:
+        return f"{self.panel.summary()}\n{self.text()}"
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        bundle["text/plain"] = repr(self)
+        return bundle
+
+
+def gap_panel(train_fn: Callable, grid: Mapping[str, Sequence], *, baseline: Mapping[str, Any] | None = None,
+              seed: int = 0, cache_tag: str | None = None) -> GapPanel:
+    """`explore` ``train_fn`` over ``grid`` (after `sweep` filled the cache), with the gap plotted.
+
+    ``baseline`` is the setting to compare with, by default the first value of every control
+    of ``grid`` (list 0 first to make that "no regularization").
+
+    >>> from nbhelpers import MLP, fit, gap_scores
+    >>> import torch
+    >>> x, y = torch.randn(64, 4), torch.arange(64) % 2
+    >>> def train(dropout=0.0, seed=0):
+    ...     result = fit(MLP(4, 2, width=8, dropout=dropout), ((x, y), (x, y)), epochs=2, lr=1e-2, progress=False)
+    ...     return gap_scores(result, (x, y), (x, y))
+    >>> panel = gap_panel(train, {"dropout": [0.0, 0.5]})
+    >>> panel.baseline
+    {'dropout': 0.0}
+    """
+    check_type("gap_panel", "grid", grid, Mapping, "a dict of control name -> list of values (a sweep grid)")
+    base = {name: list(values)[0] for name, values in grid.items() if len(list(values))}
+    if baseline is not None:
+        check_type("gap_panel", "baseline", baseline, Mapping, "a dict of control name -> value, or None")
+        unknown = [name for name in baseline if name not in grid]
+        if unknown:
+            raise fail("gap_panel", "baseline", "a dict whose keys are controls of `grid`: " + ", ".join(grid),
+                       unknown[0])
+        base.update(baseline)
+    return GapPanel(explore(train_fn, grid=grid, seed=seed, cache_tag=cache_tag), base)

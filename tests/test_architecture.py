@@ -1,0 +1,65 @@
+"""The package's shape, as ARCHITECTURE.md describes it: layers kept, modules small, a cheap import."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nbhelpers
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT = Path(sys.executable).with_name("lint-imports")
+MAX_LINES = 400
+OVER_THE_LIMIT = {"ui/explore.py"}  # until Panel is split into run store, worker and view (ARCHITECTURE.md, "Next")
+# Heavy libraries load where they are used, never at `import nbhelpers` (each costs 0.2-1.5 s).
+NOT_AT_IMPORT = ("seaborn", "scipy", "sklearn", "imblearn", "fastai", "ipywidgets", "matplotlib.pyplot", "mnist1d",
+                 "IPython", "torchvision", "nbclient")
+
+
+def lint(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(LINT), "pyproject.toml", "--no-cache"], cwd=cwd, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(cwd), "PATH": "/usr/bin:/bin"}, timeout=300)
+
+
+def test_import_contracts_are_kept():
+    result = lint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
+
+
+@pytest.mark.parametrize("module, line", [
+    ("training/fit.py", "from ..ui import explore  # a lower layer importing a higher one"),
+    ("evaluation/seeds.py", "from ..preprocess import leakage_check  # a technique from below"),
+    ("augment/base.py", "from ..regularize import gap_table  # two techniques side by side"),
+    ("plots/curves.py", "import ipywidgets  # a widget outside the UI layer"),
+])
+def test_a_forbidden_import_breaks_a_contract(tmp_path, module, line):
+    shutil.copytree(ROOT / "nbhelpers", tmp_path / "nbhelpers", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    path = tmp_path / "nbhelpers" / module
+    path.write_text(path.read_text() + "\n" + line + "\n")
+    result = lint(tmp_path)
+    importer = "nbhelpers." + module.removesuffix(".py").replace("/", ".")
+    assert result.returncode != 0 and "BROKEN" in result.stdout and importer in result.stdout, result.stdout
+
+
+def test_modules_stay_small():
+    package = ROOT / "nbhelpers"
+    sizes = {str(p.relative_to(package)): len(p.read_text().splitlines()) for p in package.rglob("*.py")}
+    too_long = {name: n for name, n in sizes.items() if n > MAX_LINES and name not in OVER_THE_LIMIT}
+    assert not too_long, f"split these modules (at most {MAX_LINES} lines): {too_long}"
+    assert all(name in sizes for name in OVER_THE_LIMIT), "an exception for a module that no longer exists"
+
+
+def test_import_loads_no_heavy_library():
+    code = f"import sys, nbhelpers; print([m for m in {NOT_AT_IMPORT!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", f"`import nbhelpers` loaded {loaded}: import them inside the functions that use them"
+
+
+def test_every_public_name_is_listed_once_and_importable():
+    assert len(nbhelpers.__all__) == len(set(nbhelpers.__all__))
+    for name in nbhelpers.__all__:
+        assert getattr(nbhelpers, name) is not None, name
