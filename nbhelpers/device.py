@@ -51,6 +51,19 @@ def device_report() -> tuple[torch.device, str]:
     return torch.device("cpu"), "no GPU found (CUDA and MPS unavailable), so the CPU"
 
 
+def check_device(func: str, device) -> None:
+    """Raise unless ``device`` is None, a ``torch.device`` or a string such as ``"cpu"``, ``"cuda:1"``, ``"mps"``."""
+    allowed = "None, 'cpu', 'cuda', 'cuda:<index>', 'mps' or a torch.device"
+    if device is None or isinstance(device, torch.device):
+        return
+    if not isinstance(device, str):
+        raise fail(func, "device", allowed, device)
+    kind, _, index = device.partition(":")
+    check_choice(func, "device", kind, _DEVICE_TYPES)
+    if index and not index.isdigit():
+        raise fail(func, "device", allowed, device)
+
+
 def get_device() -> torch.device:
     """The device to train on: cuda > mps > cpu, unless ``NBH_DEVICE`` says otherwise."""
     return device_report()[0]

@@ -42,6 +42,7 @@ import pandas as pd
 from ._files import REPOSITORY_DATASETS, atomic_write
 from ._checks import check_number, check_type, fail
 from .device import quick_mode
+from .training.interrupts import watch_stops
 
 FORMAT = "nbhelpers.explore/1"
 NOT_SERVED = ("stopped", "interrupted")  # a run cut short is kept in the panel, never served as finished
@@ -226,9 +227,11 @@ def run_once(train_fn: Callable, identity: str, setting: dict[str, Any], seed: i
     if callbacks is not None:
         kwargs["callbacks"] = callbacks
     started = time.perf_counter()
-    result = train_fn(**kwargs)
+    with watch_stops() as stops:
+        result = train_fn(**kwargs)
     seconds = time.perf_counter() - started
     metrics, history, status = outcome(result)
+    status = stops.status or status  # a dict of scores does not say that its fit was stopped
     record = dict(function=identity.split(":")[0], identity=identity, cache_tag=cache_tag, quick=quick_mode(),
                   arguments={k: plain(v) for k, v in call_arguments(train_fn, setting).items()}, seed=seed,
                   status=status, metrics=metrics,
@@ -247,7 +250,8 @@ def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int]
     """Run ``train_fn`` on every combination of ``grid`` (times ``seeds``); return a tidy table.
 
     One row per run: the arguments, ``seed``, ``status``, the final metrics, ``seconds`` and
-    ``cached`` (served from the cache, not trained). Runs are stored in the same cache as
+    ``cached`` (served from the cache, not trained). Stop or Ctrl-C ends the whole sweep (the
+    runs finished so far are stored; the cut-short one is not). Runs are stored in the same cache as
     `explore`'s, so ``explore(train_fn, grid=grid, cache_tag=...)`` afterwards scrubs through
     them with no training. Seeds go to ``train_fn``'s ``seed`` parameter.
 
@@ -278,6 +282,11 @@ def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int]
                 cached = record is not None
                 if record is None:
                     _, record = run_once(train_fn, identity, setting, seed, cache_tag, [] if takes_callbacks else None)
+                    if record["status"] == "interrupted":  # Stop or Ctrl-C ends the sweep, not just this run
+                        raise KeyboardInterrupt(
+                            f"sweep(): interrupted in run {len(rows) + 1} of {bar.total} ({describe(setting)}); the "
+                            f"{sum(not r['cached'] for r in rows)} runs it finished are stored, so running it again "
+                            "starts where it stopped.")
                     if cache:
                         store(key, record)
                 rows.append(results_row(setting, seed, record, cached))

@@ -12,6 +12,7 @@ from torch import nn
 from nbhelpers import Callback, EarlyStopping, NonFiniteLossWarning, StopTraining, evaluate, fit, predict
 from nbhelpers.training import progress as progress_module
 from nbhelpers.training.checkpoint import load_checkpoint
+from nbhelpers.training.fit import CHECK_EVERY
 
 
 def blobs(n=512, features=10, classes=3, seed=0, noise=0.5):
@@ -323,3 +324,117 @@ def test_no_warnings_in_a_plain_run():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit(small_model(), split(x, y, 400), epochs=2, lr=1e-2, progress=False, device="cpu")
+
+
+# ---------------------------------------------------------------- fit's contracts
+
+
+def test_a_reused_early_stopping_starts_afresh_in_every_fit():
+    x, y = blobs()
+    stopper = EarlyStopping(patience=2, monitor="valid_accuracy")  # blobs reach 100%, then cannot improve
+    first = fit(small_model(), split(x, y, 400), epochs=30, lr=1e-2, early_stopping=stopper, progress=False,
+                device="cpu", seed=0)
+    assert first.stop_reason.startswith("early stopping") and stopper.best == -1.0
+    second = fit(small_model(seed=1), split(x, y, 400), epochs=3, lr=1e-4, early_stopping=stopper, progress=False,
+                 device="cpu", seed=0)
+    assert second.history["epoch"].max() == 3, "the first fit's best and bad epochs must not stop the second"
+
+
+def test_optimizer_takes_a_name_a_class_a_factory_and_parameter_groups():
+    x, y = blobs(n=128)
+    made = []
+
+    def factory(params, lr, weight_decay):
+        made.append(lr)
+        return torch.optim.SGD(params, lr=lr, momentum=0.8, weight_decay=weight_decay)
+
+    run = lambda **kw: fit(small_model(), (x, y), epochs=1, lr=0.05, progress=False, device="cpu", **kw)  # noqa: E731
+    assert type(run(optimizer=torch.optim.RMSprop).model) is nn.Sequential
+    captured = {}
+
+    class Grab(Callback):
+        def on_fit_begin(self, state):
+            captured["opt"] = state.optimizer
+
+    run(optimizer=factory, callbacks=[Grab()])
+    assert made == [0.05] and captured["opt"].defaults["momentum"] == 0.8
+    run(optimizer="sgd", param_groups={"3": {"lr": 0.5}}, callbacks=[Grab()])
+    groups = captured["opt"].param_groups
+    assert [g["lr"] for g in groups] == [0.05, 0.5] and [len(g["params"]) for g in groups] == [2, 2]
+    with pytest.raises(ValueError, match=r"^fit\(\): `param_groups` must be prefixes of trainable parameter names: "
+                                         r"0, 3; got 'head'"):
+        run(param_groups={"head": {"lr": 0.5}})
+    with pytest.raises(ValueError, match=r"^fit\(\): `optimizer` must be a factory that returns a torch.optim.Optimizer"):
+        run(optimizer=lambda params, lr, weight_decay: "sgd")
+    with pytest.raises(ValueError, match=r"pass its class instead"):
+        run(optimizer=torch.optim.SGD(small_model().parameters(), lr=0.1))
+
+
+def test_arguments_are_checked_before_anything_changes(monkeypatch):
+    x, y = blobs(n=64)
+    state = torch.get_rng_state()
+    model = small_model()
+    for bad in (dict(optimizer="adma"), dict(device="gpu"), dict(compile="yes"), dict(param_groups=[0.1]),
+                dict(schedule=3), dict(augment="flip"), dict(amp=1)):
+        with pytest.raises(ValueError, match=r"^fit\(\): `"):
+            fit(model, (x, y), epochs=1, lr=1e-2, progress=False, seed=5, **bad)
+        assert torch.equal(torch.get_rng_state(), state), f"{bad} reseeded the global RNG before failing"
+
+
+SYNCING = ("item", "__bool__", "__float__", "__int__", "tolist", "cpu", "numpy")
+
+
+def count_syncs(monkeypatch, batches: int, **kwargs) -> int:
+    """Tensor-to-host reads during one fit of 2 epochs over ``batches`` training batches."""
+    x, y = blobs(n=32 * batches + 64)
+    calls = []
+    for name in SYNCING:
+        original = getattr(torch.Tensor, name)
+        monkeypatch.setattr(torch.Tensor, name, lambda self, *a, _o=original, **k: calls.append(1) or _o(self, *a, **k))
+    fit(small_model(), split(x, y, 32 * batches), epochs=2, lr=1e-2, batch_size=32, progress=False, device="cpu",
+        **kwargs)
+    monkeypatch.undo()
+    return len(calls)
+
+
+def test_no_device_sync_per_batch(monkeypatch):
+    few, many = count_syncs(monkeypatch, 4), count_syncs(monkeypatch, 40)
+    finite_checks = 2 * 40 // CHECK_EVERY - 2 * 4 // CHECK_EVERY  # the NaN guard reads the loss every CHECK_EVERY steps
+    assert many - few == finite_checks, f"{few} reads of device values with 4 batches an epoch, {many} with 40"
+    assert few <= 4, few  # one read of the epoch's numbers per epoch, plus the set-up
+
+
+def test_autocast_is_applied(monkeypatch):
+    x, y = blobs(n=64)
+    model, dtypes = small_model(), []
+    model[0].register_forward_hook(lambda module, inputs, out: dtypes.append(out.dtype))
+    fit(model, (x, y), epochs=1, lr=1e-2, amp="bf16", progress=False, device="cpu")
+    assert dtypes and set(dtypes) == {torch.bfloat16}
+    dtypes.clear()
+    fit(model, (x, y), epochs=1, lr=1e-2, amp=False, progress=False, device="cpu")
+    assert set(dtypes) == {torch.float32}
+
+
+def test_ctrl_c_ends_a_whole_sweep_and_keeps_the_finished_runs(tmp_path, monkeypatch):
+    from nbhelpers import sweep
+
+    monkeypatch.setenv("NBH_CACHE", str(tmp_path))
+    x, y = blobs(n=128)
+    calls = []
+
+    class CtrlC(Callback):
+        def on_batch_begin(self, state):
+            raise KeyboardInterrupt
+
+    def train(lr, seed=0):
+        calls.append(lr)
+        result = fit(small_model(), (x, y), epochs=1, lr=lr, progress=False, device="cpu",
+                     callbacks=[CtrlC()] if lr == 0.02 else [])
+        return {"loss": result.final.get("train_loss", math.nan)}  # a dict: it does not say fit was stopped
+
+    with pytest.raises(KeyboardInterrupt, match=r"sweep\(\): interrupted in run 2 of 3 \(lr=0.02\); the 1 runs"):
+        sweep(train, {"lr": [0.01, 0.02, 0.03]}, progress=False)
+    assert calls == [0.01, 0.02], "the sweep went on after Ctrl-C"
+    assert len(list(tmp_path.glob("*.json"))) == 1, "the finished run is stored, the interrupted one is not"
+    table = sweep(train, {"lr": [0.01]}, progress=False)
+    assert table["cached"].tolist() == [True]

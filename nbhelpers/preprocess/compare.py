@@ -67,6 +67,8 @@ def _train(data: DataBundle, *, model: Callable | None, epochs: int, lr: float, 
     net = (model or (lambda i, c: MLP(i, c, width=64)))(int(np.prod(data.input_shape)), k)
     result = fit(net, data, epochs=epochs, lr=lr, loss=loss, batch_size=batch_size, callbacks=list(callbacks),
                  progress=False, seed=seed)
+    if result.stop_reason == "interrupted":  # Stop or Ctrl-C ends the whole comparison, not just this run
+        raise KeyboardInterrupt(f"interrupted while training seed {seed}; the comparison stopped there.")
     if minority is None:
         minority = int(torch.bincount(data.train[1], minlength=k).argmin())
     scores = _scores(result.model, data.valid, data.classes, minority, accuracy)

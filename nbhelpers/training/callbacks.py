@@ -1,7 +1,9 @@
 """Callbacks: plain objects with hooks from a closed set, called by `fit` with its state.
 
 A callback defines any of the methods in ``HOOKS``; each receives the ``TrainState``
-explicitly (no attribute delegation). A method named ``on_...`` that is not a hook is an
+explicitly (no attribute delegation). A callback that keeps state across epochs defines
+``reset()``, which `fit` calls before the first epoch of every call (a checkpoint being
+resumed then restores the state with ``load_state_dict``). A method named ``on_...`` that is not a hook is an
 error, so a typo cannot be silently skipped. To stop training, raise ``StopTraining``:
 it is separate from a real Ctrl-C (``KeyboardInterrupt``).
 
@@ -97,6 +99,10 @@ class EarlyStopping(Callback):
         self.patience = check_number("EarlyStopping", "patience", patience, integer=True, low=1)
         self.monitor = check_choice("EarlyStopping", "monitor", monitor, self.MONITORS)
         self.min_delta = check_number("EarlyStopping", "min_delta", min_delta, low=0)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget earlier epochs: `fit` calls this when it starts, so one object serves many fits."""
         self.best = math.inf
         self.bad_epochs = 0
 

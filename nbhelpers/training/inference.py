@@ -32,11 +32,13 @@ def count_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (out.argmax(1) == y).sum()
 
 
-def run_eval(model, batches, loss_fn, classification, autocast, channels_last) -> tuple[torch.Tensor, bool]:
-    """Sum of loss, number correct and count over ``batches`` as one tensor (no sync), and
-    whether the task is classification (decided from the first batch when ``None``)."""
+def run_eval(model, batches, loss_fn, classification, autocast, channels_last,
+             func: str = "fit") -> tuple[torch.Tensor, int, bool]:
+    """``(sums, count, classification)`` over ``batches``: the summed loss and number correct as
+    one device tensor (no sync), the number of samples counted on the host, and whether the
+    task is classification (decided from the first batch when ``None``)."""
     model.eval()
-    total = None
+    total, count = None, 0
     with torch.no_grad(), autocast:
         for x, y in batches:
             if channels_last and x.ndim == 4:
@@ -44,13 +46,12 @@ def run_eval(model, batches, loss_fn, classification, autocast, channels_last) -
             out = model(x)
             if classification is None:
                 classification = looks_like_classification(out, y)
-            correct = count_correct(out, y) if classification else torch.zeros((), device=out.device)
-            batch = torch.stack([loss_fn(out, y).float() * y.shape[0], correct.float(),
-                                 torch.tensor(float(y.shape[0]), device=out.device)])
-            total = batch if total is None else total + batch
+            correct = count_correct(out, y).float() if classification else torch.zeros((), device=out.device)
+            batch = torch.stack([loss_fn(out, y).float() * y.shape[0], correct])
+            total, count = batch if total is None else total + batch, count + y.shape[0]
     if total is None:
-        raise fail("fit", "data", "a validation set with at least one batch", "an empty one")
-    return total, classification
+        raise fail(func, "data", "a validation set with at least one batch", "an empty one")
+    return total, count, classification
 
 
 def looks_like_classification(out: torch.Tensor, y: torch.Tensor) -> bool:
@@ -71,11 +72,12 @@ def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
     batches = eval_batches(data, device, "evaluate")
     channels_last = any(isinstance(m, nn.Conv2d) and m.weight.is_contiguous(memory_format=torch.channels_last)
                         and not m.weight.is_contiguous() for m in model.modules())
-    totals, classification = run_eval(model, batches, loss_fn, classification, contextlib.nullcontext(), channels_last)
-    totals = totals.tolist()
-    result = {"loss": totals[0] / totals[2]}
+    sums, count, classification = run_eval(model, batches, loss_fn, classification, contextlib.nullcontext(),
+                                           channels_last, func="evaluate")
+    loss_sum, correct = sums.tolist()
+    result = {"loss": loss_sum / count}
     if classification:
-        result["accuracy"] = totals[1] / totals[2]
+        result["accuracy"] = correct / count
     return result
 
 

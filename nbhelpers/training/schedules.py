@@ -12,9 +12,18 @@ from collections.abc import Callable
 
 import torch
 
-from .._checks import check_choice, check_number
+from .._checks import check_choice, check_number, fail
 
 SCHEDULES = ("constant", "onecycle", "cosine", "warmup_cosine", "step")
+
+
+def check_schedule(func: str, schedule) -> None:
+    """Raise unless ``schedule`` is None, a name of `SCHEDULES` or a callable."""
+    if schedule is not None and not callable(schedule):
+        if not isinstance(schedule, str):
+            raise fail(func, "schedule", "None, one of " + ", ".join(repr(n) for n in SCHEDULES)
+                       + " or a callable (optimizer, total_steps) -> LRScheduler", schedule)
+        check_choice(func, "schedule", schedule, SCHEDULES)
 
 
 def make_schedule(
