@@ -20,7 +20,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from ._checks import check_choice, check_number, fail
+from ._checks import FLAG, SEED, Anything, Rule, check_choice, checked, fail
 
 T = TypeVar("T")
 _DEVICE_TYPES = ("cpu", "cuda", "mps")
@@ -69,6 +69,8 @@ def get_device() -> torch.device:
     return device_report()[0]
 
 
+@checked(device=Rule(lambda f, n, v: check_device(f, v) if v is not None else _no_none(f, v),
+                     "'cpu', 'cuda', 'cuda:<index>', 'mps' or a torch.device", bad=["gpu", 0, None]))
 def amp_dtype(device: torch.device | str) -> torch.dtype | None:
     """The autocast dtype mixed precision uses on ``device``, or ``None`` where it does not pay.
 
@@ -82,13 +84,17 @@ def amp_dtype(device: torch.device | str) -> torch.dtype | None:
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
 
 
+def _no_none(func: str, value) -> None:
+    raise fail(func, "device", "'cpu', 'cuda', 'cuda:<index>', 'mps' or a torch.device", value)
+
+
+@checked(seed=SEED, deterministic=FLAG)
 def seed_everything(seed: int, deterministic: bool = False) -> int:
     """Seed Python, NumPy and torch (all devices); return the seed.
 
     With ``deterministic=True`` torch also picks deterministic kernels, so that a CPU run
     repeats to the bit (on CUDA, cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG``, set here too).
     """
-    check_number("seed_everything", "seed", seed, integer=True, low=0, high=2**32 - 1)
     seed = int(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -110,6 +116,7 @@ def quick_mode() -> bool:
     raise fail("quick_mode", "NBH_QUICK", "one of '1', 'true', 'yes', '0', 'false', 'no' or empty", value)
 
 
+@checked(full=Anything(), quick=Anything())
 def by_mode(full: T, quick: T) -> T:
     """Return ``quick`` in quick mode and ``full`` otherwise: the one place notebooks branch.
 

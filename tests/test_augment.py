@@ -3,7 +3,6 @@ strength 0), label mixing, Keras names, fusion, torchvision steps, fit, preview 
 
 from __future__ import annotations
 
-import doctest
 import time
 from dataclasses import replace
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
-from .._checks import check_number, check_type, fail
+from .._checks import check_number, check_type, fail, shown
 from ..device import get_device
 
 Split = tuple[torch.Tensor, torch.Tensor]
@@ -132,9 +132,8 @@ def _is_batches(value) -> bool:
     return hasattr(value, "__iter__") and not isinstance(value, (torch.Tensor, tuple, list, str, dict))
 
 
-def resolve_data(data, *, batch_size: int, device: torch.device, generator: torch.Generator,
-                 augment: BatchAugment | None, func: str = "fit"):
-    """Return ``(train_batches, valid_batches_or_None)`` for any accepted form of ``data``."""
+def split_data(func: str, name: str, data) -> tuple:
+    """``(train, valid_or_None)`` of any accepted form of ``data``, checked without moving anything."""
     if hasattr(data, "train") and hasattr(data, "valid"):  # a DataBundle
         train, valid = data.train, data.valid
     elif _is_pair(data):
@@ -144,18 +143,37 @@ def resolve_data(data, *, batch_size: int, device: torch.device, generator: torc
     elif _is_batches(data):
         train, valid = data, None
     else:
-        raise fail(func, "data", DATA_FORMS, type(data).__name__)
-
+        raise fail(func, name, DATA_FORMS, shown(data))
     if _is_pair(train):
         if valid is not None and not _is_pair(valid):
-            raise fail(func, "data", "a validation pair (x_valid, y_valid) of tensors or None after the training pair", type(valid).__name__)
+            raise fail(func, name, "a validation pair (x_valid, y_valid) of tensors or None after the training pair",
+                       type(valid).__name__)
+        for split, (x, y) in (("training", train), ("validation", valid or train)):
+            if len(x) != len(y) or y.ndim == 0:
+                raise fail(func, name, f"{split} tensors x and y with one label per row", f"x of shape "
+                           f"{tuple(x.shape)} and y of shape {tuple(y.shape)}", "Check that x and y come from the same split.")
+    elif not (_is_batches(train) and (valid is None or _is_batches(valid))):
+        raise fail(func, name, DATA_FORMS, f"({type(train).__name__}, {type(valid).__name__})")
+    return train, valid
+
+
+def resolve_data(data, *, batch_size: int, device: torch.device, generator: torch.Generator,
+                 augment: BatchAugment | None, func: str = "fit"):
+    """Return ``(train_batches, valid_batches_or_None)`` for any accepted form of ``data``."""
+    train, valid = split_data(func, "data", data)
+    if _is_pair(train):
         train_batches = DeviceLoader(*train, batch_size=batch_size, shuffle=True, device=device,
                                      augment=augment, generator=generator)
-        valid_batches = None if valid is None else DeviceLoader(*valid, batch_size=max(batch_size, EVAL_BATCH_SIZE), device=device)
+        valid_batches = None if valid is None else DeviceLoader(*valid, batch_size=max(batch_size, EVAL_BATCH_SIZE),
+                                                                device=device)
         return train_batches, valid_batches
-    if _is_batches(train) and (valid is None or _is_batches(valid)):
-        return MovedBatches(train, device, augment), None if valid is None else MovedBatches(valid, device)
-    raise fail(func, "data", DATA_FORMS, f"({type(train).__name__}, {type(valid).__name__})")
+    return MovedBatches(train, device, augment), None if valid is None else MovedBatches(valid, device)
+
+
+def check_eval_data(func: str, name: str, data) -> None:
+    if not (_is_pair(data) or _is_batches(data)):
+        raise fail(func, name, "an (x, y) pair of tensors (e.g. bundle.test) or an iterable of (x, y) batches",
+                   shown(data))
 
 
 def eval_batches(data, device: torch.device, func: str) -> Iterable:

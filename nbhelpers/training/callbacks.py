@@ -26,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_number, fail
+from .._checks import COUNT, Choice, Real, check_choice, checked, fail
 
 HOOKS = (
     "on_fit_begin",       # after set-up, before the first epoch
@@ -95,10 +95,9 @@ class EarlyStopping(Callback):
 
     MONITORS = ("valid_loss", "valid_accuracy", "train_loss", "train_accuracy")
 
+    @checked(patience=COUNT, monitor=Choice(*MONITORS), min_delta=Real(low=0))
     def __init__(self, patience: int = 5, monitor: str = "valid_loss", min_delta: float = 0.0):
-        self.patience = check_number("EarlyStopping", "patience", patience, integer=True, low=1)
-        self.monitor = check_choice("EarlyStopping", "monitor", monitor, self.MONITORS)
-        self.min_delta = check_number("EarlyStopping", "min_delta", min_delta, low=0)
+        self.patience, self.monitor, self.min_delta = patience, monitor, min_delta
         self.reset()
 
     def reset(self) -> None:

@@ -26,18 +26,19 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .._checks import check_number, check_type, fail
+from .._checks import checked, fail
 from ..data.loader import as_batch_augment, resolve_data
-from ..device import amp_dtype, check_device, get_device, seed_everything
-from .callbacks import HOOKS, EarlyStopping, StopTraining, TrainState, check_hooks
+from ..device import amp_dtype, get_device, seed_everything
+from .callbacks import HOOKS, EarlyStopping, StopTraining, TrainState
+from .fit_arguments import FIT_ARGUMENTS
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .inference import count_correct, looks_like_classification, run_eval
 from .interrupts import note_stop
 from .losses import make_loss
-from .optimizers import check_lr, check_optimizer, check_param_groups, make_optimizer
+from .optimizers import make_optimizer
 from .progress import Reporter
 from .result import NonFiniteLossWarning, TrainResult, run_config
-from .schedules import check_schedule, make_schedule
+from .schedules import make_schedule
 
 CHECK_EVERY = 50  # batches between the (syncing) non-finite loss checks
 
@@ -54,43 +55,6 @@ def _resolve_amp(amp, device: torch.device) -> torch.dtype | None:
     if amp is True:
         return amp_dtype(device) or torch.bfloat16
     return {"bf16": torch.bfloat16, "fp16": torch.float16}[amp]
-
-
-def _check_fit_args(a: dict) -> list:
-    """Check every argument of `fit` before anything happens (no reseeding, no data moved);
-    return the callbacks, with `early_stopping`'s added."""
-    check_type("fit", "model", a["model"], nn.Module, "a torch.nn.Module")
-    check_number("fit", "epochs", a["epochs"], integer=True, low=1)
-    check_lr("fit", a["lr"])
-    check_optimizer("fit", a["optimizer"])
-    check_param_groups("fit", a["param_groups"])
-    make_loss(a["loss"])
-    for name in ("weight_decay", "l1"):
-        check_number("fit", name, a[name], low=0)
-    check_schedule("fit", a["schedule"])
-    check_number("fit", "batch_size", a["batch_size"], integer=True, low=1)
-    as_batch_augment(a["augment"])
-    check_number("fit", "grad_clip", a["grad_clip"], low=0, low_open=True, allow_none=True)
-    if not (isinstance(a["amp"], bool) or (isinstance(a["amp"], str) and a["amp"] in ("auto", "bf16", "fp16"))):
-        raise fail("fit", "amp", "'auto', True, False, 'bf16' or 'fp16'", a["amp"])
-    for name in ("compile", "progress", "live_plot", "resume"):
-        check_type("fit", name, a[name], bool, "True or False")
-    check_number("fit", "seed", a["seed"], integer=True, low=0, high=2**32 - 1, allow_none=True)
-    check_type("fit", "checkpoint", a["checkpoint"], (str, Path, type(None)), "a file path or None")
-    if a["resume"] and a["checkpoint"] is None:
-        raise fail("fit", "checkpoint", "a file path when resume=True", a["checkpoint"])
-    check_device("fit", a["device"])
-    callbacks = list(check_type("fit", "callbacks", a["callbacks"], (list, tuple), "a list or tuple of callback objects"))
-    early_stopping = a["early_stopping"]
-    if early_stopping is not None:
-        if isinstance(early_stopping, EarlyStopping):
-            callbacks.append(early_stopping)
-        else:
-            patience = check_number("fit", "early_stopping", early_stopping, integer=True, low=1)
-            callbacks.append(EarlyStopping(patience=patience))
-    for callback in callbacks:
-        check_hooks(callback)
-    return callbacks
 
 
 @dataclass
@@ -126,6 +90,7 @@ class _Run:
     steps_at_start: int = 0
 
 
+@checked(**FIT_ARGUMENTS)
 def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type | Callable = "adam",
         param_groups: Mapping[str, Mapping] | None = None, loss: str | Callable = "cross_entropy",
         weight_decay: float = 0.0, l1: float = 0.0, schedule: str | Callable | None = None, batch_size: int = 128,
@@ -168,7 +133,9 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     are restored and the result is returned with its ``stop_reason`` (a `sweep` stops too).
     """
     arguments = dict(locals())
-    run = _setup(arguments, _check_fit_args(arguments))
+    if resume and checkpoint is None:
+        raise fail("fit", "checkpoint", "a file path when resume=True", checkpoint)
+    run = _setup(arguments, [*callbacks, *_early_stopping(early_stopping)])
     state, stop_reason = run.state, "completed"
     try:
         _call(run.hooks["on_fit_begin"], state)
@@ -194,6 +161,12 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     finally:
         run.reporter.close(state.history)
     return _finish(run, stop_reason)
+
+
+def _early_stopping(early_stopping) -> list:
+    if early_stopping is None:
+        return []
+    return [early_stopping if isinstance(early_stopping, EarlyStopping) else EarlyStopping(patience=early_stopping)]
 
 
 def _setup(a: dict, callbacks: list) -> _Run:

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from .._checks import check_number, check_type, fail
-from ..data.loader import eval_batches
+from .._checks import COUNT, MODEL, AnyOf, Instance, Optional, Rule, Satisfies, checked, fail
+from ..data.loader import check_eval_data, eval_batches
+from ..device import check_device
 from .losses import make_loss
 
 
@@ -59,6 +60,13 @@ def looks_like_classification(out: torch.Tensor, y: torch.Tensor) -> bool:
     return not torch.is_floating_point(y) and out.ndim == 2 and out.shape[1] > 1
 
 
+EVAL_DATA = "an (x, y) pair of tensors (e.g. bundle.test) or an iterable of (x, y) batches"
+
+
+@checked(model=MODEL, data=Rule(lambda f, n, v: check_eval_data(f, n, v), EVAL_DATA, bad=["test.csv", 3]),
+         loss=Rule(lambda f, n, v: make_loss(v, func=f) and None, "a loss name or a callable", bad=["crossentropy"]),
+         device=Optional(Rule(lambda f, n, v: check_device(f, v), "'cpu', 'cuda', 'cuda:<index>', 'mps' or a "
+                                                                  "torch.device", bad=["gpu", 0])))
 def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
              device: str | torch.device | None = None) -> dict[str, float]:
     """Loss (and accuracy for classification) of ``model`` on ``data``, e.g. ``bundle.test``.
@@ -66,7 +74,6 @@ def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
     >>> evaluate(result.model, bundle.test)            # doctest: +SKIP
     {'loss': 0.31, 'accuracy': 0.889}
     """
-    check_type("evaluate", "model", model, nn.Module, "a torch.nn.Module")
     loss_fn, classification = make_loss(loss, func="evaluate")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     batches = eval_batches(data, device, "evaluate")
@@ -81,10 +88,11 @@ def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
     return result
 
 
+@checked(model=MODEL, x=AnyOf(Instance(torch.Tensor, "a tensor"), Satisfies(
+    lambda v: hasattr(v, "__iter__") and not isinstance(v, (str, bytes, dict)), "an iterable of batches"),
+    ), batch_size=COUNT)
 def predict(model: nn.Module, x: torch.Tensor | Iterable, *, batch_size: int = 1024) -> torch.Tensor:
     """Model outputs (logits) for ``x``, computed in eval mode in batches, returned on the CPU."""
-    check_type("predict", "model", model, nn.Module, "a torch.nn.Module")
-    check_number("predict", "batch_size", batch_size, integer=True, low=1)
     device = next(model.parameters()).device
     model.eval()
     with torch.no_grad():

@@ -11,12 +11,13 @@ Examples
 from __future__ import annotations
 
 import difflib
+import numbers
 from collections.abc import Callable, Mapping
 
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_number, fail
+from .._checks import check_choice, fail
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": lambda params, **kw: torch.optim.SGD(params, **kw),
@@ -55,9 +56,11 @@ def check_param_groups(func: str, param_groups) -> None:
     for prefix, options in param_groups.items():
         if not isinstance(prefix, str) or not isinstance(options, Mapping) or "params" in options:
             raise fail(func, "param_groups", allowed, {prefix: options})
-        for name in ("lr", "weight_decay"):
-            if name in options:
-                check_number(func, f"param_groups[{prefix!r}][{name!r}]", options[name], low=0, low_open=name == "lr")
+        lr, decay = options.get("lr", 1.0), options.get("weight_decay", 0.0)
+        for value, low_open in ((lr, True), (decay, False)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (value > 0 if low_open else value >= 0):
+                raise fail(func, "param_groups", "a dict of prefix -> options whose 'lr' is > 0 and 'weight_decay' "
+                           ">= 0", dict(param_groups))
 
 
 def parameter_groups(model: nn.Module, param_groups, func: str = "fit") -> list[dict]:
@@ -128,8 +131,3 @@ def make_optimizer(optimizer: str | type[torch.optim.Optimizer] | Callable, mode
         except (RuntimeError, TypeError, ValueError):  # older torch, or dtypes the kernel lacks
             pass
     return OPTIMIZERS[name](groups, lr=lr, weight_decay=weight_decay)
-
-
-def check_lr(func: str, lr: float) -> float:
-    """Learning rates are positive reals; this is the check every entry point shares."""
-    return float(check_number(func, "lr", lr, low=0, low_open=True))

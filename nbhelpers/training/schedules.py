@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from .._checks import check_choice, check_number, fail
+from .._checks import COUNT, check_choice, checked, fail
 
 SCHEDULES = ("constant", "onecycle", "cosine", "warmup_cosine", "step")
 
@@ -61,16 +61,13 @@ def make_schedule(
         ],
         milestones=[warm],
     )
+@checked(n_train=COUNT, steps=COUNT, batch_size=COUNT, min_epochs=COUNT)
 def epochs_for(n_train: int, steps: int, *, batch_size: int = 128, min_epochs: int = 1) -> int:
     """Epochs that give about ``steps`` optimizer steps on ``n_train`` images (at least ``min_epochs``).
 
     >>> epochs_for(2_000, steps=400)  # 16 batches an epoch
     25
     """
-    check_number("epochs_for", "n_train", n_train, integer=True, low=1)
-    check_number("epochs_for", "steps", steps, integer=True, low=1)
-    check_number("epochs_for", "batch_size", batch_size, integer=True, low=1)
-    check_number("epochs_for", "min_epochs", min_epochs, integer=True, low=1)
     per_epoch = -(-int(n_train) // int(batch_size))
     return max(int(min_epochs), round(int(steps) / per_epoch))
 
