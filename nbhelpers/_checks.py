@@ -37,7 +37,7 @@ from torch import nn
 
 
 def _fail(func: str, name: str, allowed: str, value: Any, hint: str = "") -> ValueError:
-    return ValueError(f"{func}(): `{name}` must be {allowed}; got {value!r}.{hint}")
+    return ValueError(f"{func}(): `{name}` must be {allowed}; got {shown(value)!r}.{hint}")
 
 
 def fail(func: str, name: str, allowed: str, value: Any, hint: str = "") -> ValueError:
@@ -46,9 +46,12 @@ def fail(func: str, name: str, allowed: str, value: Any, hint: str = "") -> Valu
 
 
 def shown(value: Any) -> Any:
-    """What a message prints as the value given: the value itself when it is short to write
-    (a number, a string, None), else its type's name (not a whole tensor or table)."""
-    return value if value is None or isinstance(value, (str, numbers.Number)) else type(value).__name__
+    """What a message prints as the value given: the value itself when it is short to write,
+    else its type's name (not a whole tensor or table)."""
+    if value is None or isinstance(value, (str, numbers.Number)):
+        return value
+    text = repr(value)
+    return value if len(text) <= 80 and "\n" not in text else type(value).__name__
 
 
 def _bound(value: float) -> str:

@@ -33,3 +33,52 @@ EXAMPLES = {
     "EarlyStopping": lambda: dict(patience=2, monitor="valid_loss", min_delta=0.0),
     "epochs_for": lambda: dict(n_train=500, steps=100, batch_size=64, min_epochs=1),
 }
+
+
+def gains():
+    from nbhelpers import paired_gain
+    return paired_gain(runs(), column="recipe", baseline="none", metric="acc")
+
+
+def history():
+    return pd.DataFrame({"epoch": [1, 1, 2, 2], "split": ["train", "valid"] * 2, "loss": [1.0, 1.1, 0.5, 0.7],
+                         "accuracy": [0.5, 0.4, 0.8, 0.7]})
+
+
+def bundle():
+    return DataBundle(pair(), pair(16), None, ["a", "b"], "blobs", None)
+
+
+EXAMPLES.update({
+    # data
+    "DataBundle": lambda: dict(train=pair(), valid=pair(16), test=None, classes=["a", "b"], name="blobs",
+                               mean_std=(0.5, 0.25)),
+    "DeviceLoader": lambda: dict(x=pair()[0], y=pair()[1], batch_size=8, shuffle=True, device="cpu", augment=None,
+                                 drop_last=False, generator=torch.Generator().manual_seed(0)),
+    "fashion_mnist": lambda: dict(quick=True, valid_size=0.1, seed=0),
+    "mnist1d": lambda: dict(quick=True, valid_size=500, seed=0, shuffle_seq=False),
+    "tabular": lambda: dict(name="wine", valid_size=0.2, test_size=0.2, seed=0, standardize=True),
+    # evaluation
+    "mean_ci": lambda: dict(values=[0.8, 0.82, 0.81], confidence=0.95),
+    "summarize": lambda: dict(runs=runs(), by="recipe", metric="acc", confidence=0.9),
+    "paired_gain": lambda: dict(runs=runs(), column="recipe", baseline="none", metric="acc", by=(), seed="seed",
+                                confidence=0.95),
+    "per_class_long": lambda: dict(runs=pd.DataFrame({"seed": [0], "valid_accuracy[Bag]": [0.9]}), split="valid"),
+    "gain_table": lambda: dict(runs=runs(), column="recipe", baseline="none", metrics={"gain": "acc"}, by=(),
+                               seed="seed"),
+    "verdict": lambda: dict(low=0.01, high=0.03, n=3, min_seeds=3, better="higher"),
+    "effect": lambda: dict(table=gains()),
+    "versus": lambda: dict(runs=runs(), column="recipe", a="flip", b="none", metric="acc", seed="seed"),
+    "ci_text": lambda: dict(mean=0.02, low=0.01, high=0.03, scale=100, unit=" points", digits=1, confidence=0.95),
+    "better_for": lambda: dict(metric="valid_loss"),
+    "text_format": lambda: dict(metric="valid_accuracy"),
+    "per_class_accuracy": lambda: dict(model=nn.Linear(4, 2), split=pair(), classes=["a", "b"]),
+    "scores": lambda: dict(result=result(), splits={"valid": pair()}, classes=["a", "b"]),
+    # plots
+    "learning_curves": lambda: dict(history=history(), metrics=["loss"], title="t"),
+    "compare_curves": lambda: dict(histories={"a": history()}, metric="accuracy", split="valid", title="t"),
+    "plot_ci": lambda: dict(table=gains(), x="recipe", hue=None, y="mean", low="ci_low", high="ci_high", ylabel="gain",
+                            xlabel="recipe", title="t", logx=False, zero_line=True, horizontal=False, scale=100),
+    "show_images": lambda: dict(x=torch.rand(4, 1, 8, 8), y=torch.arange(4) % 2, classes=["a", "b"], n=4, columns=2,
+                                mean_std=None),
+})

@@ -107,7 +107,7 @@ def test_scores_checks_its_arguments():
     result = fit(MLP(4, 2, width=4), (torch.randn(8, 4), torch.arange(8) % 2), epochs=1, lr=1e-2, progress=False)
     with pytest.raises(ValueError, match="`splits` must be a non-empty dict"):
         scores(result, {})
-    with pytest.raises(ValueError, match=r"`splits\['valid'\]` must be an \(x, y\) pair"):
+    with pytest.raises(ValueError, match=r"`splits` must be a dict of name -> \(x, y\); splits\['valid'\] is not an \(x, y\) pair"):
         scores(result, {"valid": torch.zeros(3)})
 
 
@@ -274,5 +274,5 @@ def test_the_unit_and_direction_come_from_the_metric_name():
     assert verdict(-0.2, -0.1, 3, better="lower") == "helps" and verdict(0.1, 0.2, 3, better="lower") == "hurts"
     with pytest.raises(ValueError, match=r"^verdict\(\): `better` must be one of 'higher', 'lower'; got 'up'"):
         verdict(0.1, 0.2, 3, better="up")
-    with pytest.raises(ValueError, match=r"^ci_text\(\): `confidence` must be a real number > 0 and <= 1; got 2"):
+    with pytest.raises(ValueError, match=r"^ci_text\(\): `confidence` must be a real number > 0 and < 1; got 2"):
         ci_text(0.1, 0.0, 0.2, confidence=2)

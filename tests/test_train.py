@@ -438,3 +438,18 @@ def test_ctrl_c_ends_a_whole_sweep_and_keeps_the_finished_runs(tmp_path, monkeyp
     assert len(list(tmp_path.glob("*.json"))) == 1, "the finished run is stored, the interrupted one is not"
     table = sweep(train, {"lr": [0.01]}, progress=False)
     assert table["cached"].tolist() == [True]
+
+
+@pytest.mark.parametrize("labels, loss, match", [
+    (lambda y: y + 5, "cross_entropy", r"`data` must be labels 0\.\.2 for a model with 3 outputs; got 'labels 5\.\.7'\. "
+                                       r"Give the model one output per class"),
+    (lambda y: y.float(), "cross_entropy", r"integer class labels for loss='cross_entropy'.*y\.long\(\)"),
+    (lambda y: y[:, None].repeat(1, 2), "cross_entropy", r"labels of shape \(N,\) for outputs of shape \(N, classes\)"),
+    (lambda y: y.float(), "mse", r"one target per model output for loss='mse' \(96 outputs\)"),
+    (lambda y: y.repeat(2), "cross_entropy", r"training tensors x and y with one label per row; got 'x of shape \(64, 10\) "
+                                             r"and y of shape \(128,\)'"),
+])
+def test_wrong_labels_get_a_message_that_says_what_to_do(labels, loss, match):
+    x, y = blobs(n=64)
+    with pytest.raises(ValueError, match=r"^fit\(\): " + ".*" + match):
+        fit(small_model(), (x, labels(y)), epochs=1, lr=1e-2, loss=loss, batch_size=32, progress=False, device="cpu")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .._checks import check_number, fail
+from .._checks import Instance, Optional, Real, Satisfies, check_arguments, check_number, fail
 from ..device import get_device
 
 if TYPE_CHECKING:  # fastai is imported only when to_fastai() is called: it is slow to import
@@ -31,6 +31,23 @@ class DataNotFoundError(FileNotFoundError):
 
 class DataIntegrityError(ValueError):
     """A data file does not match its SHA-256 in ``datasets/MANIFEST`` or is malformed."""
+
+
+def _is_split(value) -> bool:
+    return (isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(t, torch.Tensor) for t in value)
+            and value[0].ndim >= 1 and value[1].ndim >= 1 and len(value[0]) == len(value[1]) > 0)
+
+
+SPLIT = Satisfies(_is_split, "an (x, y) pair of tensors with one label per row", bad=["train.csv", (1, 2)])
+BUNDLE_FIELDS = dict(
+    train=SPLIT, valid=Optional(SPLIT), test=Optional(SPLIT),
+    classes=Optional(Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v),
+                               "a list of class names (None for regression)", bad=["cat", [0, 1]])),
+    name=Instance(str, "a string"),
+    mean_std=Optional(Satisfies(lambda v: isinstance(v, (tuple, list)) and len(v) == 2
+                                and all(Real().ok(u) for u in v) and v[1] > 0,
+                                "a pair (mean, std) with std > 0", bad=[0.5, (0.5, 0)])),
+)
 
 
 @dataclass
@@ -49,6 +66,25 @@ class DataBundle:
     classes: list[str] | None  # None for regression
     name: str = "data"
     mean_std: tuple[float, float] | None = None  # normalization applied to x, so plots can undo it
+
+    __checked__ = BUNDLE_FIELDS
+
+    def __post_init__(self) -> None:
+        check_arguments("DataBundle", BUNDLE_FIELDS, vars(self))
+        shape = tuple(self.train[0].shape[1:])
+        for split in ("valid", "test"):
+            pair = getattr(self, split)
+            if pair is not None and tuple(pair[0].shape[1:]) != shape:
+                raise fail("DataBundle", split, f"inputs shaped like train's, N x {' x '.join(map(str, shape))}",
+                           tuple(pair[0].shape))
+        if self.classes is not None:
+            for split in ("train", "valid", "test"):
+                pair = getattr(self, split)
+                if pair is not None and not torch.is_floating_point(pair[1]) and pair[1].device.type != "meta" and (
+                        int(pair[1].min()) < 0 or int(pair[1].max()) >= len(self.classes)):
+                    raise fail("DataBundle", split, f"labels 0..{len(self.classes) - 1}, one per class name",
+                               f"labels {int(pair[1].min())}..{int(pair[1].max())}",
+                               "Pass a name for every class, or classes=None for regression.")
 
     @property
     def num_classes(self) -> int | None:

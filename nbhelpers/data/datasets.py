@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .._files import REPOSITORY_DATASETS, atomic_write
-from .._checks import check_choice, check_number, check_type, fail
+from .._checks import FLAG, FRACTION, SEED, AnyOf, Choice, Instance, Optional, Real, checked, fail
 from ..device import quick_mode
 from .bundle import DataBundle, DataIntegrityError, DataNotFoundError, _carve_valid, _check_size, _split
 
@@ -145,6 +145,11 @@ def _read_idx(path: Path, shape: tuple[int, ...]) -> np.ndarray:
 # ---------------------------------------------------------------- datasets
 
 
+QUICK = Optional(Instance(bool, "True, False (None follows NBH_QUICK)"))
+VALID_SIZE = AnyOf(Real(low=0, integer=True), Real(low=0, high=1, high_open=True))
+
+
+@checked(quick=QUICK, valid_size=VALID_SIZE, seed=SEED)
 def fashion_mnist(quick: bool | None = None, valid_size: int | float = 0.1, seed: int = 0) -> DataBundle:
     """Fashion-MNIST (Zalando, MIT licence) as normalized ``N x 1 x 28 x 28`` float32 tensors.
 
@@ -163,9 +168,6 @@ def fashion_mnist(quick: bool | None = None, valid_size: int | float = 0.1, seed
     (5400, 600, 1000)
     """
     func = "fashion_mnist"
-    check_type(func, "quick", quick, (bool, type(None)), "True, False or None (None follows NBH_QUICK)")
-    _check_size(func, "valid_size", valid_size)
-    check_number(func, "seed", seed, integer=True, low=0)
     folder = "fashion-mnist-subset" if (quick_mode() if quick is None else quick) else "fashion-mnist"
     arrays = [_read_idx(_fetch(folder, f), (28, 28) if "images" in f else ()) for f in FASHION_FILES]
     if len(arrays[0]) != len(arrays[1]) or len(arrays[2]) != len(arrays[3]):
@@ -205,6 +207,7 @@ def _mnist1d_arrays(shuffle_seq: bool) -> dict[str, np.ndarray]:
     return arrays
 
 
+@checked(quick=QUICK, valid_size=VALID_SIZE, seed=SEED, shuffle_seq=FLAG)
 def mnist1d(quick: bool | None = None, valid_size: int | float = 500, seed: int = 0,
             shuffle_seq: bool = False) -> DataBundle:  # fmt: skip
     """MNIST-1D (Greydanus 2020): 4,000 train / 1,000 test sequences as ``N x 1 x 40`` float32.
@@ -219,16 +222,14 @@ def mnist1d(quick: bool | None = None, valid_size: int | float = 500, seed: int 
     (torch.Size([3500, 1, 40]), torch.Size([500, 1, 40]), torch.Size([1000, 1, 40]))
     """
     func = "mnist1d"
-    check_type(func, "quick", quick, (bool, type(None)), "True, False or None")
     _check_size(func, "valid_size", valid_size, 4000)
-    check_number(func, "seed", seed, integer=True, low=0)
-    check_type(func, "shuffle_seq", shuffle_seq, bool, "True or False")
     a = {k: torch.from_numpy(v) for k, v in _mnist1d_arrays(shuffle_seq).items()}
     train, valid = _carve_valid(a["x"].unsqueeze(1), a["y"], valid_size, seed)
     name = "mnist1d" + ("-shuffled" if shuffle_seq else "")
     return DataBundle(train, valid, (a["x_test"].unsqueeze(1), a["y_test"]), [str(d) for d in range(10)], name)
 
 
+@checked(name=Choice(*TABULAR_SETS), valid_size=FRACTION, test_size=FRACTION, seed=SEED, standardize=FLAG)
 def tabular(name: str, valid_size: float = 0.2, test_size: float = 0.2, seed: int = 0,
             standardize: bool = True) -> DataBundle:  # fmt: skip
     """One of scikit-learn's bundled tables, split into train/valid/test (stratified when classifying).
@@ -244,13 +245,8 @@ def tabular(name: str, valid_size: float = 0.2, test_size: float = 0.2, seed: in
     torch.float32
     """
     func = "tabular"
-    name = check_choice(func, "name", name, TABULAR_SETS)
-    check_number(func, "valid_size", valid_size, low=0, high=1)
-    check_number(func, "test_size", test_size, low=0, high=1)
     if valid_size + test_size >= 1:
         raise fail(func, "valid_size", f"< 1 - test_size = {1 - test_size:g} (train must keep some rows)", valid_size)
-    check_number(func, "seed", seed, integer=True, low=0)
-    check_type(func, "standardize", standardize, bool, "True or False")
     import sklearn.datasets
 
     raw = getattr(sklearn.datasets, f"load_{name}")()

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
-from .._checks import check_number, check_type, fail, shown
-from ..device import get_device
+from .._checks import COUNT, FLAG, Function, Instance, Optional, Rule, Satisfies, checked, fail, shown
+from ..device import check_device, get_device
 
 Split = tuple[torch.Tensor, torch.Tensor]
 BatchAugment = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -42,24 +42,21 @@ class DeviceLoader:
     (3, [4, 4, 2])
     """
 
+    @checked(x=Instance(torch.Tensor, "a torch.Tensor"), y=Instance(torch.Tensor, "a torch.Tensor"), batch_size=COUNT,
+             shuffle=FLAG, device=Optional(Rule(lambda f, n, v: check_device(f, v), "'cpu', 'cuda', 'cuda:<index>', "
+                                                "'mps' or a torch.device", bad=["gpu", 0])),
+             augment=Optional(Function("a callable (xb, yb) -> (xb, yb)")), drop_last=FLAG,
+             generator=Optional(Satisfies(lambda g: isinstance(g, torch.Generator) and g.device.type == "cpu",
+                                          "a CPU torch.Generator")))
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 128, *, shuffle: bool = False,
                  device: torch.device | str | None = None,
                  augment: Callable[[torch.Tensor, torch.Tensor], Split] | None = None,
                  drop_last: bool = False, generator: torch.Generator | None = None) -> None:  # fmt: skip
         func = "DeviceLoader"
-        check_type(func, "x", x, torch.Tensor, "a torch.Tensor")
-        check_type(func, "y", y, torch.Tensor, "a torch.Tensor")
         if x.ndim == 0 or len(x) == 0:
             raise fail(func, "x", "a tensor with at least one row", tuple(x.shape))
         if y.ndim == 0 or len(y) != len(x):
             raise fail(func, "y", f"a tensor with as many rows as `x` ({len(x)})", tuple(y.shape))
-        check_number(func, "batch_size", batch_size, integer=True, low=1)
-        check_type(func, "shuffle", shuffle, bool, "True or False")
-        check_type(func, "drop_last", drop_last, bool, "True or False")
-        if augment is not None and not callable(augment):
-            raise fail(func, "augment", "a callable (xb, yb) -> (xb, yb) or None", augment)
-        if generator is not None and (not isinstance(generator, torch.Generator) or generator.device.type != "cpu"):
-            raise fail(func, "generator", "a CPU torch.Generator or None", generator)
         self.device = get_device() if device is None else torch.device(device)
         self.x, self.y = x.to(self.device), y.to(self.device)
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last

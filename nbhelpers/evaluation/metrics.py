@@ -12,20 +12,23 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .._checks import check_type, fail
+from .._checks import MODEL, Optional, Satisfies, checked, fail, shown
 from ..training import predict
 
 Split = tuple[torch.Tensor, torch.Tensor]
 
 
-def _check_split(func: str, name: str, split) -> Split:
-    if not (isinstance(split, (tuple, list)) and len(split) == 2 and all(isinstance(t, torch.Tensor) for t in split)
-            and split[1].ndim == 1 and len(split[0]) == len(split[1]) > 0):  # fmt: skip
-        raise fail(func, name, "an (x, y) pair of tensors with integer labels, e.g. data.valid",
-                   type(split).__name__ if not isinstance(split, (tuple, list)) else f"a {len(split)}-item sequence")
-    return split[0], split[1]
+def _is_labelled(split) -> bool:
+    return (isinstance(split, (tuple, list)) and len(split) == 2 and all(isinstance(t, torch.Tensor) for t in split)
+            and split[1].ndim == 1 and len(split[0]) == len(split[1]) > 0 and not torch.is_floating_point(split[1]))
 
 
+SPLIT = Satisfies(_is_labelled, "an (x, y) pair of tensors with integer labels, e.g. data.valid", bad=["valid", (1, 2)])
+CLASSES = Optional(Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v),
+                             "a list of class names", bad=["cat", [0, 1]]))
+
+
+@checked(model=MODEL, split=SPLIT, classes=CLASSES)
 def per_class_accuracy(model: nn.Module, split: Split, classes: Sequence[str] | None = None) -> dict[str, float]:
     """Accuracy of ``model`` on each class of ``split`` (``(x, y)``), keyed by class name.
 
@@ -39,14 +42,11 @@ def per_class_accuracy(model: nn.Module, split: Split, classes: Sequence[str] | 
     >>> sorted(per_class_accuracy(model, (x, y), ["cat", "dog"]))
     ['cat', 'dog']
     """
-    check_type("per_class_accuracy", "model", model, nn.Module, "a torch.nn.Module")
-    x, y = _check_split("per_class_accuracy", "split", split)
+    x, y = split
     return _by_class("per_class_accuracy", predict(model, x).argmax(1) == y.cpu(), y.cpu(), classes)
 
 
 def _by_class(func: str, right: torch.Tensor, y: torch.Tensor, classes) -> dict[str, float]:
-    if classes is not None:
-        check_type(func, "classes", classes, (list, tuple), "a list of class names or None")
     counts = torch.bincount(y, minlength=len(classes) if classes else 0)
     if classes is not None and len(counts) > len(classes):
         raise fail(func, "classes", f"a name for every label 0..{len(counts) - 1}", list(classes))
@@ -55,6 +55,12 @@ def _by_class(func: str, right: torch.Tensor, y: torch.Tensor, classes) -> dict[
     return {names[i]: float(hits[i] / counts[i]) for i in range(len(counts)) if counts[i] > 0}
 
 
+@checked(result=Satisfies(lambda r: isinstance(getattr(r, "model", None), nn.Module)
+                          and isinstance(getattr(r, "history", None), pd.DataFrame), "a TrainResult (what fit returns)",
+                          bad=[{"valid_accuracy": 0.9}, "result"]),
+         splits=Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0, "a non-empty dict of name -> (x, y), e.g. "
+                          "{'valid': data.valid}", bad=[{}, ("x", "y")]),
+         classes=CLASSES)
 def scores(result, splits: Mapping[str, Split], classes: Sequence[str] | None = None) -> dict:
     """What a train function hands to `sweep` / `explore`: metrics and the history, in one dict.
 
@@ -69,16 +75,15 @@ def scores(result, splits: Mapping[str, Split], classes: Sequence[str] | None = 
     >>> list(scores(result, {"valid": (x, y)}, ["a", "b"]))[:3]
     ['valid_accuracy', 'valid_accuracy[a]', 'valid_accuracy[b]']
     """
-    model = getattr(result, "model", None)
-    if not isinstance(model, nn.Module) or not isinstance(getattr(result, "history", None), pd.DataFrame):
-        raise fail("scores", "result", "a TrainResult (what fit returns)", type(result).__name__)
-    check_type("scores", "splits", splits, Mapping, "a dict of name -> (x, y), e.g. {'valid': data.valid}")
-    if not splits:
-        raise fail("scores", "splits", "a non-empty dict of name -> (x, y)", dict(splits))
+    model = result.model
+    for name, split in splits.items():
+        if not _is_labelled(split):
+            raise fail("scores", "splits", f"a dict of name -> (x, y); splits[{name!r}] is not " + SPLIT.allowed,
+                       shown(split))
     out: dict = {}
     per_class: dict = {}
     for name, split in splits.items():
-        x, y = _check_split("scores", f"splits['{name}']", split)
+        x, y = split
         right = predict(model, x).argmax(1) == y.cpu()
         accuracy = _by_class("scores", right, y.cpu(), classes)
         out[f"{name}_accuracy"] = float(right.double().mean())

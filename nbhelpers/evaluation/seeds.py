@@ -29,15 +29,26 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, check_number, check_type, fail
+from .._checks import Anything, AnyOf, Choice, Instance, Optional, Real, Satisfies, checked, fail
 
 
+RUNS = Instance(pd.DataFrame, "a pandas DataFrame (one row per run, e.g. what sweep returns)")
+NAME = Instance(str, "a column name")
+NAMES = AnyOf(NAME, Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v),
+                              "a list of column names", bad=[[1, 2]]))
+CONFIDENCE = Real(low=0, high=1, low_open=True, high_open=True)
+REAL_OR_NAN = Satisfies(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool),
+                        "a real number (nan where there is no interval)", bad=["x", True])
+METRIC_NAME = Instance(str, "a metric name such as 'valid_accuracy'")
+
+
+@checked(values=Satisfies(lambda v: hasattr(v, '__iter__') and not isinstance(v, (str, dict)),
+                           "a non-empty sequence of numbers", bad=["0.8", 3]), confidence=CONFIDENCE)
 def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
     """``(mean, low, high)``: the mean and its Student-t confidence interval.
 
     With one value the interval is ``(nan, nan)``: one run says nothing about the noise.
     """
-    check_number("mean_ci", "confidence", confidence, low=0, high=1, low_open=True)
     data = np.asarray(list(values), dtype=float)
     if data.size == 0:
         raise fail("mean_ci", "values", "a non-empty sequence of numbers", list(values))
@@ -50,10 +61,9 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
     return mean, mean - half, mean + half
 
 
+@checked(runs=RUNS, by=NAMES, metric=NAME, confidence=CONFIDENCE)
 def summarize(runs: pd.DataFrame, by: str | Sequence[str], metric: str, confidence: float = 0.95) -> pd.DataFrame:
     """One row per group of ``by``: ``mean``, ``ci_low``, ``ci_high``, ``n`` of ``metric``."""
-    if not isinstance(runs, pd.DataFrame):
-        raise fail("summarize", "runs", "a pandas DataFrame (one row per run)", type(runs).__name__)
     keys = [by] if isinstance(by, str) else list(by)
     for name, columns in (("by", keys), ("metric", [metric])):
         missing = [c for c in columns if c not in runs.columns]
@@ -67,6 +77,8 @@ def summarize(runs: pd.DataFrame, by: str | Sequence[str], metric: str, confiden
     return pd.DataFrame(rows)
 
 
+@checked(runs=RUNS, column=NAME, baseline=Anything(), metric=NAME, by=AnyOf(NAMES, Satisfies(lambda v: v == (),
+         "()")), seed=NAME, confidence=CONFIDENCE)
 def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: str | Sequence[str] = (),
                 seed: str = "seed", confidence: float = 0.95) -> pd.DataFrame:
     """Each setting of ``column`` minus ``baseline``, paired by ``seed``: mean and t-interval.
@@ -77,8 +89,6 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
     ``column``, ``mean``, ``ci_low``, ``ci_high``, ``n`` (the seeds found for both).
     """
     func = "paired_gain"
-    if not isinstance(runs, pd.DataFrame):
-        raise fail(func, "runs", "a pandas DataFrame (one row per run, e.g. what sweep returns)", type(runs).__name__)
     keys = [by] if isinstance(by, str) else list(by)
     for name, columns in (("column", [column]), ("metric", [metric]), ("by", keys), ("seed", [seed])):
         missing = [c for c in columns if c not in runs.columns]
@@ -91,7 +101,6 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
     if not (runs[column] == baseline).any():
         raise fail(func, "baseline", f"a value of runs['{column}']: " + ", ".join(map(str, runs[column].unique())),
                    baseline)
-    check_number(func, "confidence", confidence, low=0, high=1, low_open=True)
     index = [*keys, seed]
     base = runs[runs[column] == baseline].groupby(index)[metric].mean()
     rows = []
@@ -110,6 +119,7 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
     return table
 
 
+@checked(runs=RUNS, split=Instance(str, "a split name such as 'valid'"))
 def per_class_long(runs: pd.DataFrame, split: str = "valid") -> pd.DataFrame:
     """The ``<split>_accuracy[<class>]`` columns of ``runs`` as rows: one per run and class.
 
@@ -121,9 +131,6 @@ def per_class_long(runs: pd.DataFrame, split: str = "valid") -> pd.DataFrame:
     >>> per_class_long(runs)[["class", "accuracy"]].values.tolist()
     [['Bag', 0.9], ['Sandal', 0.8]]
     """
-    if not isinstance(runs, pd.DataFrame):
-        raise fail("per_class_long", "runs", "a pandas DataFrame (one row per run)", type(runs).__name__)
-    check_type("per_class_long", "split", split, str, "a split name such as 'valid'")
     prefix = f"{split}_accuracy["
     columns = [c for c in runs.columns if isinstance(c, str) and c.startswith(prefix) and c.endswith("]")]
     if not columns:
@@ -137,6 +144,9 @@ def per_class_long(runs: pd.DataFrame, split: str = "valid") -> pd.DataFrame:
     return long
 
 
+@checked(runs=RUNS, column=NAME, baseline=Anything(), by=AnyOf(NAMES, Satisfies(lambda v: v == (), "()")), seed=NAME,
+         metrics=Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0 and all(isinstance(m, str) for m in v.values()),
+                           "a non-empty dict of column title -> metric column", bad=[{}, ["acc"]]))
 def gain_table(runs: pd.DataFrame, *, column: str, baseline, metrics: Mapping[str, str], by: str | Sequence[str] = (),
                seed: str = "seed", **text) -> pd.DataFrame:
     """`paired_gain` for several metrics as one table of sentences, best first (by the first metric).
@@ -149,9 +159,6 @@ def gain_table(runs: pd.DataFrame, *, column: str, baseline, metrics: Mapping[st
     >>> gain_table(runs, column="recipe", baseline="none", metrics={"gain": "acc"}).to_dict()
     {'gain': {'flip': '+4.0 points (95% CI -8.7 to +16.7)'}}
     """
-    check_type("gain_table", "metrics", metrics, Mapping, "a dict of column title -> metric column")
-    if not metrics:
-        raise fail("gain_table", "metrics", "a non-empty dict of column title -> metric column", dict(metrics))
     keys = [by] if isinstance(by, str) else list(by)
     index = [*keys, column]
     columns = {}
@@ -176,16 +183,17 @@ def _last_word(metric: str) -> str:
     return metric.split("[")[0].split("_")[-1].lower()  # "valid_accuracy[Bag]" -> "accuracy"
 
 
+@checked(metric=METRIC_NAME)
 def better_for(metric: str) -> str:
     """``"lower"`` for a metric whose name ends in a loss, error or cost word, else ``"higher"``.
 
     >>> better_for("valid_accuracy"), better_for("valid_loss"), better_for("rmse")
     ('higher', 'lower', 'lower')
     """
-    check_type("better_for", "metric", metric, str, "a metric name such as 'valid_accuracy'")
     return "lower" if _last_word(metric) in LOWER_IS_BETTER else "higher"
 
 
+@checked(metric=METRIC_NAME)
 def text_format(metric: str) -> dict:
     """How `ci_text` writes a difference in ``metric``: points for shares (accuracy, recall,
     precision, F1, the train-valid gap), the number itself with 3 digits otherwise.
@@ -193,12 +201,13 @@ def text_format(metric: str) -> dict:
     >>> text_format("rare_recall"), text_format("rmse")
     ({'scale': 100.0, 'unit': ' points', 'digits': 1}, {'scale': 1.0, 'unit': '', 'digits': 3})
     """
-    check_type("text_format", "metric", metric, str, "a metric name such as 'valid_accuracy'")
     if _last_word(metric) in SHARES:
         return {"scale": 100.0, "unit": " points", "digits": 1}
     return {"scale": 1.0, "unit": "", "digits": 3}
 
 
+@checked(low=REAL_OR_NAN, high=REAL_OR_NAN, n=Optional(Real(low=0, integer=True)), min_seeds=Real(low=2, integer=True),
+         better=Choice("higher", "lower"))
 def verdict(low: float, high: float, n: int | None = None, *, min_seeds: int = 3, better: str = "higher") -> str:
     """The course's one verdict rule: ``'helps'`` if the whole interval lies on the better side
     of 0, ``'hurts'`` if on the worse side, else ``'no clear effect'``.
@@ -212,12 +221,6 @@ def verdict(low: float, high: float, n: int | None = None, *, min_seeds: int = 3
     >>> verdict(-0.03, -0.01, n=5, better="lower")  # a loss that went down
     'helps'
     """
-    for name, value in (("low", low), ("high", high)):
-        if not (isinstance(value, numbers.Real) and not isinstance(value, bool)):
-            raise fail("verdict", name, "a real number (nan where there is no interval)", value)
-    check_number("verdict", "n", n, integer=True, low=0, allow_none=True)
-    check_number("verdict", "min_seeds", min_seeds, integer=True, low=2)
-    better = check_choice("verdict", "better", better, ("higher", "lower"))
     if (n is not None and n < min_seeds) or math.isnan(low) or math.isnan(high):
         return f"too few seeds to tell ({n if n is not None else 1})"
     above, below = low > 0, high < 0
@@ -226,6 +229,7 @@ def verdict(low: float, high: float, n: int | None = None, *, min_seeds: int = 3
     return "helps" if above else "hurts" if below else "no clear effect"
 
 
+@checked(table=Instance(pd.DataFrame, "a DataFrame with mean, ci_low, ci_high (what paired_gain returns)"))
 def effect(table: pd.DataFrame, **where) -> dict:
     """The one row of ``table`` (`paired_gain` output) where every ``column=value`` holds, as words.
 
@@ -238,9 +242,6 @@ def effect(table: pd.DataFrame, **where) -> dict:
     >>> effect(gains, recipe="flip")
     {'effect': '+2.0 points (95% CI +1.0 to +3.0)', 'verdict': 'helps', 'seeds': 3}
     """
-    if not isinstance(table, pd.DataFrame):
-        raise fail("effect", "table", "a DataFrame with mean, ci_low, ci_high (what paired_gain returns)",
-                   type(table).__name__)
     for name in [*where, "mean", "ci_low", "ci_high"]:
         if name not in table.columns:
             raise fail("effect", name, "a column of `table`: " + ", ".join(map(str, table.columns)), name)
@@ -257,6 +258,7 @@ def effect(table: pd.DataFrame, **where) -> dict:
             "verdict": verdict(r["ci_low"], r["ci_high"], seeds, better=better_for(metric)), "seeds": seeds}
 
 
+@checked(runs=RUNS, column=NAME, a=Anything(), b=Anything(), metric=NAME, seed=NAME)
 def versus(runs: pd.DataFrame, column: str, a, b, metric: str, *, seed: str = "seed") -> str:
     """Setting ``a`` minus setting ``b`` of ``column`` on ``metric``, paired by seed, as one sentence.
 
@@ -267,8 +269,6 @@ def versus(runs: pd.DataFrame, column: str, a, b, metric: str, *, seed: str = "s
     >>> versus(runs, "s", "x", "y", "rmse")
     'x minus y, rmse: -0.190 (95% CI -0.280 to -0.100, 3 seeds): helps'
     """
-    if not isinstance(runs, pd.DataFrame):
-        raise fail("versus", "runs", "a pandas DataFrame (one row per run, e.g. what sweep returns)", type(runs).__name__)
     for name, value in (("column", column), ("metric", metric), ("seed", seed)):
         if value not in runs.columns:
             raise fail("versus", name, "a column of `runs`: " + ", ".join(map(str, runs.columns)), value)
@@ -289,6 +289,8 @@ def _signed(v: float, scale: float, digits: int) -> str:
     return f"{v * scale:+.{digits}f}"
 
 
+@checked(mean=REAL_OR_NAN, low=REAL_OR_NAN, high=REAL_OR_NAN, scale=Real(low=0, low_open=True),
+         unit=Instance(str, "a string"), digits=Real(low=0, integer=True), confidence=CONFIDENCE)
 def ci_text(mean: float, low: float, high: float, *, scale: float = 100.0, unit: str = " points", digits: int = 1,
             confidence: float = 0.95) -> str:
     """``mean`` and its interval as words: ``'+2.3 points (95% CI +1.1 to +3.5)'``.
@@ -299,12 +301,6 @@ def ci_text(mean: float, low: float, high: float, *, scale: float = 100.0, unit:
     >>> ci_text(0.0123, 0.004, 0.021)
     '+1.2 points (95% CI +0.4 to +2.1)'
     """
-    for name, value in (("mean", mean), ("low", low), ("high", high)):
-        if not (isinstance(value, numbers.Real) and not isinstance(value, bool)):
-            raise fail("ci_text", name, "a real number (nan where there is no interval)", value)
-    check_number("ci_text", "scale", scale, low=0, low_open=True)
-    check_number("ci_text", "digits", digits, integer=True, low=0)
-    check_number("ci_text", "confidence", confidence, low=0, high=1, low_open=True)
     head = f"{_signed(mean, scale, digits)}{unit}"
     if math.isnan(low) or math.isnan(high):
         return f"{head} (one seed: no interval)" if not math.isnan(mean) else "no runs"

@@ -15,16 +15,22 @@ from collections.abc import Mapping, Sequence
 import matplotlib
 import pandas as pd
 
-from .._checks import fail
+from .._checks import Instance, Optional, Satisfies, checked, fail
 from ._figure import SPLIT_COLORS, Figure
 
 
+HISTORY = Satisfies(lambda h: isinstance(h, pd.DataFrame) and {"epoch", "split"} <= set(h.columns),
+                    "a DataFrame with columns 'epoch' and 'split' (TrainResult.history)", bad=[[1, 2], "history"])
+
+
+@checked(history=HISTORY, metrics=Optional(Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(m, str)
+                                                                                                 for m in v),
+                                                     "a list of metric columns", bad=["loss"])),
+         title=Instance(str, "a string"))
 def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None, title: str = "") -> Figure:
     """Loss (and accuracy, if recorded) per epoch, one line per split, side by side."""
     import seaborn as sns
 
-    if not isinstance(history, pd.DataFrame) or not {"epoch", "split"} <= set(history.columns):
-        raise fail("learning_curves", "history", "a DataFrame with columns 'epoch' and 'split' (TrainResult.history)", type(history).__name__)
     if metrics is None:
         metrics = [m for m in ("loss", "accuracy") if m in history.columns and history[m].notna().any()]
     with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
@@ -42,6 +48,10 @@ def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None,
     return fig
 
 
+@checked(histories=Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0, "a non-empty dict {name: TrainResult.history}",
+                             bad=[{}, [1]]),
+         metric=Instance(str, "a metric column such as 'accuracy'"), split=Instance(str, "a split such as 'valid'"),
+         title=Instance(str, "a string"))
 def compare_curves(histories: Mapping[str, pd.DataFrame], metric: str = "accuracy", split: str = "valid",
                    title: str = "") -> Figure:
     """One line per run: ``metric`` on ``split`` per epoch, for runs given as ``{name: history}``.
@@ -54,8 +64,6 @@ def compare_curves(histories: Mapping[str, pd.DataFrame], metric: str = "accurac
     import seaborn as sns
 
     func = "compare_curves"
-    if not isinstance(histories, Mapping) or not histories:
-        raise fail(func, "histories", "a non-empty dict {name: TrainResult.history}", type(histories).__name__)
     for name, h in histories.items():
         if not isinstance(h, pd.DataFrame) or not {"epoch", "split", metric} <= set(h.columns):
             raise fail(func, f"histories[{name!r}]", f"a history with columns epoch, split and {metric!r}",

@@ -12,10 +12,18 @@ from collections.abc import Sequence
 
 import torch
 
-from .._checks import check_number, fail
+from .._checks import COUNT, Instance, Optional, Satisfies, checked
 from ._figure import Figure
 
 
+@checked(x=Satisfies(lambda v: isinstance(v, torch.Tensor) and v.ndim == 4, "a tensor of shape N x C x H x W",
+                    bad=["images", 3]),
+         y=Optional(Instance(torch.Tensor, "a tensor of labels")),
+         classes=Optional(Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v),
+                                    "a list of class names", bad=["cat"])),
+         n=COUNT, columns=COUNT,
+         mean_std=Optional(Satisfies(lambda v: isinstance(v, (tuple, list)) and len(v) == 2, "a pair (mean, std)",
+                                     bad=[0.5])))
 def show_images(
     x: torch.Tensor,
     y: torch.Tensor | None = None,
@@ -26,10 +34,6 @@ def show_images(
     mean_std: tuple[float, float] | None = None,
 ) -> Figure:
     """A grid of the first ``n`` images of ``x`` (N x C x H x W), titled with class names."""
-    if not isinstance(x, torch.Tensor) or x.ndim != 4:
-        raise fail("show_images", "x", "a tensor of shape N x C x H x W", getattr(x, "shape", type(x).__name__))
-    check_number("show_images", "n", n, integer=True, low=1)
-    check_number("show_images", "columns", columns, integer=True, low=1)
     images = x[:n].detach().float().cpu()
     if mean_std is not None:
         images = images * mean_std[1] + mean_std[0]

@@ -13,10 +13,18 @@ import matplotlib
 import numpy as np
 import pandas as pd
 
-from .._checks import check_number, fail
+from .._checks import FLAG, Instance, Optional, Real, Satisfies, checked, fail
 from ._figure import Figure
 
 
+COLUMN = Instance(str, "a column name")
+TEXT = Instance(str, "a string")
+
+
+@checked(table=Satisfies(lambda t: isinstance(t, pd.DataFrame) and not t.empty,
+                         "a non-empty DataFrame with a mean and its interval per row", bad=[[0.7, 0.8], "table"]),
+         x=COLUMN, hue=Optional(COLUMN), y=COLUMN, low=COLUMN, high=COLUMN, ylabel=Optional(TEXT), xlabel=Optional(TEXT),
+         title=TEXT, logx=FLAG, zero_line=FLAG, horizontal=FLAG, scale=Real(low=0, low_open=True))
 def plot_ci(table: pd.DataFrame, x: str, *, hue: str | None = None, y: str = "mean", low: str = "ci_low",
             high: str = "ci_high", ylabel: str | None = None, xlabel: str | None = None, title: str = "",
             logx: bool = False, zero_line: bool = False, horizontal: bool = False, scale: float = 1.0) -> Figure:
@@ -35,12 +43,9 @@ def plot_ci(table: pd.DataFrame, x: str, *, hue: str | None = None, y: str = "me
     import seaborn as sns
 
     func = "plot_ci"
-    if not isinstance(table, pd.DataFrame) or table.empty:
-        raise fail(func, "table", "a non-empty DataFrame with a mean and its interval per row", type(table).__name__)
     for name, col in (("x", x), ("hue", hue), ("y", y), ("low", low), ("high", high)):
         if col is not None and col not in table.columns:
             raise fail(func, name, "a column of `table`: " + ", ".join(map(str, table.columns)), col)
-    check_number(func, "scale", scale, low=0, low_open=True)
     groups = [(None, table)] if hue is None else list(table.groupby(hue, sort=False))
     numeric = pd.api.types.is_numeric_dtype(table[x]) and not horizontal
     palette = sns.color_palette("deep", max(1, len(groups)))

@@ -34,7 +34,7 @@ from .fit_arguments import FIT_ARGUMENTS
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .inference import count_correct, looks_like_classification, run_eval
 from .interrupts import note_stop
-from .losses import make_loss
+from .losses import check_targets, make_loss
 from .optimizers import make_optimizer
 from .progress import Reporter
 from .result import NonFiniteLossWarning, TrainResult, run_config
@@ -67,6 +67,7 @@ class _Run:
     scheduler: Any
     scaler: Any                          # a GradScaler for fp16 on CUDA, else None
     autocast: Any
+    loss: str | Callable
     loss_fn: Callable
     classification: bool | None          # None: decided from the first batch
     l1: float
@@ -208,7 +209,7 @@ def _setup(a: dict, callbacks: list) -> _Run:
     state = TrainState(model=model, optimizer=opt, epochs=epochs, device=device, scheduler=scheduler,
                        metrics_available=available)
     run = _Run(model=model, forward=torch.compile(model) if a["compile"] else model, optimizer=opt,
-               scheduler=scheduler, scaler=scaler, autocast=autocast, loss_fn=loss_fn, classification=classification,
+               scheduler=scheduler, scaler=scaler, autocast=autocast, loss=a["loss"], loss_fn=loss_fn, classification=classification,
                l1=a["l1"], l1_weights=[p for p in model.parameters() if p.requires_grad and p.ndim > 1],
                grad_clip=a["grad_clip"], train_batches=train_batches, valid_batches=valid_batches, device=device,
                channels_last=channels_last, generator=generator, callbacks=callbacks,
@@ -244,6 +245,8 @@ def _train_epoch(run: _Run) -> tuple[list[torch.Tensor], int]:
         _call(hooks["on_batch_begin"], state)
         with run.autocast:
             out = run.forward(x)
+            if state.step == run.steps_at_start:
+                check_targets("fit", run.loss, out, y)
             batch_loss = run.loss_fn(out, y)
             objective = batch_loss + run.l1 * sum(w.abs().sum() for w in run.l1_weights) if run.l1 else batch_loss
         opt.zero_grad(set_to_none=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_choice
+from .._checks import check_choice, fail
 
 def _regression(fn: Callable) -> Callable:
     # Readers' targets are often (N,) while a 1-output model gives (N, 1): broadcasting
@@ -48,3 +48,31 @@ def make_loss(loss: str | Callable, func: str = "fit") -> tuple[Callable, bool |
         return loss, None
     name = check_choice(func, "loss", loss, LOSSES)
     return LOSSES[name]
+
+
+def check_targets(func: str, loss: str | Callable, out: torch.Tensor, y: torch.Tensor) -> None:
+    """Once, on the first batch: labels that fit the loss and the model's outputs, or an error
+    that says what to do (instead of a deep torch error or, worse, a silent broadcast)."""
+    if not isinstance(loss, str) or out.ndim == 0:
+        return
+    name, n = loss.lower(), len(out)
+    if len(y) != n:
+        raise fail(func, "data", f"one target per input ({n} in this batch)", f"{len(y)} targets",
+                   "Check that x and y come from the same split.")
+    if name in ("cross_entropy", "nll"):
+        if torch.is_floating_point(y) and y.shape == out.shape:
+            return  # soft labels (mixup, label smoothing)
+        if torch.is_floating_point(y):
+            raise fail(func, "data", f"integer class labels for loss={loss!r}", f"{y.dtype} labels",
+                       "Convert them with y.long(), or use loss='mse' or 'bce' for numeric targets.")
+        if y.ndim != 1 or out.ndim != 2:
+            raise fail(func, "data", f"labels of shape (N,) for outputs of shape (N, classes) with loss={loss!r}",
+                       f"labels {tuple(y.shape)}, outputs {tuple(out.shape)}")
+        low, high = torch.stack([y.min(), y.max()]).tolist()  # one read of the device, on the first batch only
+        if low < 0 or high >= out.shape[1]:
+            raise fail(func, "data", f"labels 0..{out.shape[1] - 1} for a model with {out.shape[1]} outputs",
+                       f"labels {low}..{high}", "Give the model one output per class (num_classes=...), "
+                       "or renumber the labels from 0.")
+    elif y.numel() != out.numel():
+        raise fail(func, "data", f"one target per model output for loss={loss!r} ({out.numel()} outputs)",
+                   f"targets of shape {tuple(y.shape)}")
