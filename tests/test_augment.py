@@ -259,7 +259,7 @@ def test_preview_grid_and_panel_redraws_when_a_control_changes():
     (lambda: pipeline(width_shift_range=5), r"`width_shift_range` must be .*; got 5. Keras' pixel counts"),
     (lambda: pipeline(fill_mode="wrapp"), r"`fill_mode` must be one of 'constant', .*Did you mean 'wrap'\?"),
     (lambda: pipeline(zoom_range=(1.2, 0.8)), r"`zoom_range` must be a number r in \[0, 0.99\]"),
-    (lambda: pipeline(extra=[3]), r"Pipeline\(\): `steps\[0\]` must be one of: augmentations"),
+    (lambda: pipeline(extra=[3]), r"pipeline\(\): `extra` must be a list of .*; got \[3\]. `extra\[0\]` is 3"),
     (lambda: pipeline(mean_std=(0.5, 0)), r"`mean_std` must be None .* std > 0"),
     (lambda: Rotate(-1), r"Rotate\(\): `degrees` must be a real number >= 0 and <= 180; got -1"),
     (lambda: CLAHE(tiles=0), r"CLAHE\(\): `tiles` must be an integer >= 1"),

@@ -18,14 +18,17 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_choice, check_number, fail
+from .._checks import FRACTION, Choice, Optional, Real, Rule, Satisfies, fail, shown
 from ..data.loader import as_batch_augment
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 PADDING = {"constant": "zeros", "nearest": "border", "reflect": "reflection", "wrap": "border"}
 ZOOM_LIMITS = dict(center=1.0, r_max=0.99, lo_min=0.01)  # factors stay positive
+FACTOR_LIMITS = dict(center=1.0, r_max=1.0, lo_min=0.0)  # brightness and contrast: 0 is black or flat grey
 MEAN_STD_ALLOWED = ("None (x holds pixel values in [0, 1]) or a pair (mean, std) of numbers, or of "
                     "per-channel sequences, with every std > 0")
+TILES_ALLOWED = "an integer >= 1 or a pair (rows, columns) of them"
+STEP_KINDS = "augmentations, torchvision transforms or callables f(x) -> x / f(x, y) -> (x, y)"
 
 
 # ---------------------------------------------------------------- argument checks shared by the ops
@@ -34,40 +37,114 @@ def _real(v) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def check_mean_std(func: str, mean_std):
+def _validate(check):
+    """A `Rule` check from a check that returns a converted value: the argument keeps the value as
+    given (a step's repr shows what the reader typed); the step converts it where it uses it."""
+    def rule(func: str, name: str, value) -> None:
+        check(func, name, value)
+
+    return rule
+
+
+def check_mean_std(func: str, mean_std, name: str = "mean_std"):
     """``mean_std`` as given if valid: None, or (mean, std) numbers or per-channel sequences."""
     if mean_std is None:
         return None
     ok = isinstance(mean_std, (tuple, list)) and len(mean_std) == 2
     parts = [p if isinstance(p, (tuple, list)) else (p,) for p in mean_std] if ok else []
     if not ok or not all(p and all(_real(v) for v in p) for p in parts) or min(parts[1]) <= 0:
-        raise fail(func, "mean_std", MEAN_STD_ALLOWED, mean_std)
+        raise fail(func, name, MEAN_STD_ALLOWED, mean_std)
     return mean_std
+
+
+def range_words(center: float, r_max: float, lo_min: float) -> str:
+    return f"a number r in [0, {r_max:g}] (the range {center:g} +- r) or a pair (lo, hi) with {lo_min:g} <= lo <= hi"
 
 
 def check_range(func: str, name: str, value, *, center: float, r_max: float, lo_min: float):
     """A number ``r`` in ``[0, r_max]`` (the range ``[center - r, center + r]``) or a pair ``(lo, hi)``
     with ``lo_min <= lo <= hi``; returns the pair as floats."""
-    words = f"a number r in [0, {r_max:g}] (the range {center:g} +- r) or a pair (lo, hi) with {lo_min:g} <= lo <= hi"
     if _real(value) and 0 <= value <= r_max:
-        return (center - value, center + value)
+        return span(value, center)
     if (isinstance(value, (tuple, list)) and len(value) == 2 and all(_real(v) for v in value)
             and lo_min <= value[0] <= value[1]):
-        return (float(value[0]), float(value[1]))
-    raise fail(func, name, words, value)
+        return span(value, center)
+    raise fail(func, name, range_words(center, r_max, lo_min), value)
 
 
-def check_prob(func: str, name: str, value, true_means: float = 1.0) -> float:
-    """A probability in [0, 1]; True means ``true_means`` and False 0."""
+def span(value, center: float) -> tuple[float, float]:
+    """A checked range (r or (lo, hi)) as the pair (lo, hi)."""
+    if isinstance(value, (tuple, list)):
+        return float(value[0]), float(value[1])
+    return center - value, center + value
+
+
+def as_prob(value, true_means: float = 1.0) -> float:
+    """A checked probability in [0, 1] as a float; True means ``true_means`` and False 0."""
     if isinstance(value, bool):
         return true_means if value else 0.0
-    return float(check_number(func, name, value, low=0, high=1))
+    return float(value)
 
 
-def check_fill(func: str, fill_mode, cval, mean_std) -> str:
-    check_number(func, "cval", cval, low=0, high=1)  # a pixel value (Keras' cval is in the data's units)
-    check_mean_std(func, mean_std)
-    return check_choice(func, "fill_mode", fill_mode, FILL_MODES)
+def check_tiles(func: str, name: str, tiles) -> tuple[int, int]:
+    """A tile grid: an integer >= 1 or a pair (rows, columns) of them; returns the pair."""
+    pair = tuple(tiles) if isinstance(tiles, (tuple, list)) else (tiles, tiles)
+    if len(pair) != 2 or not all(isinstance(t, numbers.Integral) and not isinstance(t, bool) and t >= 1 for t in pair):
+        raise fail(func, name, TILES_ALLOWED, tiles)
+    return int(pair[0]), int(pair[1])
+
+
+def check_steps(func: str, name: str, steps, *, empty: bool = True) -> None:
+    """A list (or tuple) of steps, each callable (an instance, not a class); the message points at the
+    first step that is not."""
+    allowed = f"a {'' if empty else 'non-empty '}list of {STEP_KINDS}"
+    if not isinstance(steps, (list, tuple)) or not (empty or steps):
+        raise fail(func, name, allowed, steps if isinstance(steps, (list, tuple)) else shown(steps))
+    for i, step in enumerate(steps):
+        if isinstance(step, type):
+            raise fail(func, name, allowed, steps, f"`{name}[{i}]` is the class {step.__name__}: "
+                                                   f"make one, e.g. {step.__name__}().")
+        if not callable(step):
+            raise fail(func, name, allowed, steps, f"`{name}[{i}]` is {shown(step)!r}, which is not callable.")
+
+
+# ---------------------------------------------------------------- what the arguments may be (tables for `checked`)
+
+MEAN_STD = Rule(_validate(lambda f, n, v: check_mean_std(f, v, n)), MEAN_STD_ALLOWED,
+                bad=["fashion", 3, (0.5, 0), (0.5,)])
+FILL = dict(fill_mode=Choice(*FILL_MODES), cval=Real(low=0, high=1), mean_std=MEAN_STD)  # cval: a pixel value
+
+
+def range_of(center: float, r_max: float, lo_min: float) -> Rule:
+    """r (the range center +- r) or a pair (lo, hi): Zoom's ``zoom``, Brightness' ``factor``..."""
+    return Rule(_validate(lambda f, n, v: check_range(f, n, v, center=center, r_max=r_max, lo_min=lo_min)),
+                range_words(center, r_max, lo_min), bad=["wide", True, math.nan, -0.1, r_max + 1, (1.2, 0.8),
+                                                         (lo_min - 1, 1.0)])  # fmt: skip
+
+
+def pair_within(lo_min: float, hi_max: float, bad: list) -> Satisfies:
+    """A pair (lo, hi) with ``lo_min <= lo <= hi <= hi_max`` (Erase's ``scale`` and ``ratio``)."""
+    return Satisfies(lambda v: (isinstance(v, (tuple, list)) and len(v) == 2 and all(_real(x) for x in v)
+                                and lo_min <= v[0] <= v[1] <= hi_max),
+                     f"a pair (lo, hi) with {lo_min:g} <= lo <= hi <= {hi_max:g}", bad=bad)  # fmt: skip
+
+
+def flag_or_prob(true_means: str) -> Satisfies:
+    """True, False or a probability: ``pipeline``'s ``hflip``, ``vflip``, ``equalize``."""
+    return Satisfies(lambda v: isinstance(v, bool) or FRACTION.ok(v),
+                     f"True ({true_means}), False or a probability in [0, 1]", bad=["yes", math.nan, -0.5, 2])
+
+
+ZOOM = range_of(**ZOOM_LIMITS)
+FACTOR = range_of(**FACTOR_LIMITS)
+TILES = Rule(_validate(check_tiles), TILES_ALLOWED, bad=["many", 0, True, 1.5, (2, 0), (1, 2, 3)])
+STEPS = Rule(_validate(check_steps), f"a list of {STEP_KINDS}", bad=["rotate", 3, [3], [float]])
+SOME_STEPS = Rule(_validate(lambda f, n, v: check_steps(f, n, v, empty=False)), f"a non-empty list of {STEP_KINDS}",
+                  bad=["rotate", [], [3], [float]])
+SHIFT = Satisfies(lambda v: _real(v) and 0 <= v < 1,
+                  "a fraction of the image in [0, 1) (Keras' pixel counts >= 1: divide them by the size)",
+                  bad=["many", True, math.nan, -0.1, 1, 5])
+MIX = dict(alpha=Real(low=0), num_classes=Optional(Real(low=2, integer=True)), p=FRACTION)  # MixUp, CutMix
 
 
 def check_batch(func: str, x, y, generator) -> None:
@@ -207,14 +284,10 @@ class AffineAugmentation(Augmentation):
 
 
 def _store_fill(self, fill_mode, cval, mean_std) -> None:
-    self.fill_mode = check_fill(type(self).__name__, fill_mode, cval, mean_std)
-    self.cval, self.mean_std = cval, mean_std
+    self.fill_mode, self.cval, self.mean_std = fill_mode, cval, mean_std  # checked by FILL
 
 
 # ---------------------------------------------------------------- running any step: ours, torchvision's, a callable
-
-STEP_KINDS = "augmentations, torchvision transforms or callables f(x) -> x / f(x, y) -> (x, y)"
-
 
 def _is_torchvision(step) -> bool:
     return type(step).__module__.startswith("torchvision.transforms")

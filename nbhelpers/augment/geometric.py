@@ -21,10 +21,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_number, check_type, fail
+from .._checks import FLAG, FRACTION, Optional, Real, checked
 from ..data.datasets import FASHION_MEAN_STD
-from .base import (ZOOM_LIMITS, AffineAugmentation, Augmentation, _real, _store_fill, affine_grid, check_range,
-                   matrix, sample, uniform)
+from .base import (FILL, SHIFT, ZOOM, ZOOM_LIMITS, AffineAugmentation, Augmentation, _store_fill, affine_grid, matrix,
+                   sample, span, uniform)
 
 # ---------------------------------------------------------------- the affine augmentations
 
@@ -34,11 +34,10 @@ class Flip(AffineAugmentation):
     Alone it flips exactly (no interpolation); in a `Pipeline` it joins the fused resampling.
     """
 
+    @checked(horizontal=FLAG, vertical=FLAG, p=FRACTION, **FILL)
     def __init__(self, horizontal: bool = True, vertical: bool = False, p: float = 0.5, *,
                  fill_mode: str = "constant", cval: float = 0.0, mean_std=FASHION_MEAN_STD) -> None:
-        check_type("Flip", "horizontal", horizontal, bool, "True or False")
-        check_type("Flip", "vertical", vertical, bool, "True or False")
-        self.horizontal, self.vertical, self.p = horizontal, vertical, check_number("Flip", "p", p, low=0, high=1)
+        self.horizontal, self.vertical, self.p = horizontal, vertical, p
         _store_fill(self, fill_mode, cval, mean_std)
 
     def is_identity(self) -> bool:
@@ -68,9 +67,10 @@ class Crop(AffineAugmentation):
     """Random crop with padding (as on CIFAR): shift each image by a whole number of pixels in
     ``[-padding, padding]`` along each axis, filling the uncovered border by ``fill_mode``."""
 
+    @checked(padding=Real(low=0, integer=True), **FILL)
     def __init__(self, padding: int = 2, *, fill_mode: str = "constant", cval: float = 0.0,
                  mean_std=FASHION_MEAN_STD) -> None:
-        self.padding = check_number("Crop", "padding", padding, integer=True, low=0)
+        self.padding = padding
         _store_fill(self, fill_mode, cval, mean_std)
 
     def is_identity(self) -> bool:
@@ -87,12 +87,9 @@ class Shift(AffineAugmentation):
     drawn uniformly in ``[-f, f]``; Keras' ``width_shift_range`` / ``height_shift_range``).
     ``height=None`` means the same as ``width``."""
 
+    @checked(width=SHIFT, height=Optional(SHIFT), **FILL)
     def __init__(self, width: float = 0.1, height: float | None = None, *, fill_mode: str = "constant",
                  cval: float = 0.0, mean_std=FASHION_MEAN_STD) -> None:
-        hint = "a fraction of the image in [0, 1) (Keras' pixel counts >= 1: divide them by the size)"
-        for name, v in (("width", width), ("height", height)):
-            if not (v is None and name == "height") and not (_real(v) and 0 <= v < 1):
-                raise fail("Shift", name, hint + (" or None" if name == "height" else ""), v)
         self.width, self.height = width, height
         _store_fill(self, fill_mode, cval, mean_std)
 
@@ -110,9 +107,10 @@ class Shift(AffineAugmentation):
 class Rotate(AffineAugmentation):
     """Rotate each image by an angle drawn uniformly in ``[-degrees, degrees]`` (Keras' ``rotation_range``)."""
 
+    @checked(degrees=Real(low=0, high=180), **FILL)
     def __init__(self, degrees: float = 15.0, *, fill_mode: str = "constant", cval: float = 0.0,
                  mean_std=FASHION_MEAN_STD) -> None:
-        self.degrees = check_number("Rotate", "degrees", degrees, low=0, high=180)
+        self.degrees = degrees
         _store_fill(self, fill_mode, cval, mean_std)
 
     def is_identity(self) -> bool:
@@ -128,9 +126,10 @@ class Shear(AffineAugmentation):
     """Shear each image by an angle drawn uniformly in ``[-degrees, degrees]``, as Keras' ``shear_range``
     (degrees, so Keras' ``shear_range=0.2`` is a barely visible 0.2 degrees)."""
 
+    @checked(degrees=Real(low=0, high=89), **FILL)
     def __init__(self, degrees: float = 10.0, *, fill_mode: str = "constant", cval: float = 0.0,
                  mean_std=FASHION_MEAN_STD) -> None:
-        self.degrees = check_number("Shear", "degrees", degrees, low=0, high=89)
+        self.degrees = degrees
         _store_fill(self, fill_mode, cval, mean_std)
 
     def is_identity(self) -> bool:
@@ -149,17 +148,17 @@ class Zoom(AffineAugmentation):
     factors independently, as Keras' ``ImageDataGenerator`` does (it stretches the image).
     """
 
+    @checked(zoom=ZOOM, per_axis=FLAG, **FILL)
     def __init__(self, zoom: float | tuple[float, float] = 0.1, *, per_axis: bool = False,
                  fill_mode: str = "constant", cval: float = 0.0, mean_std=FASHION_MEAN_STD) -> None:
-        check_range("Zoom", "zoom", zoom, **ZOOM_LIMITS)
-        self.zoom, self.per_axis = zoom, check_type("Zoom", "per_axis", per_axis, bool, "True or False")
+        self.zoom, self.per_axis = zoom, per_axis
         _store_fill(self, fill_mode, cval, mean_std)
 
     def is_identity(self) -> bool:
-        return check_range("Zoom", "zoom", self.zoom, **ZOOM_LIMITS) == (1.0, 1.0)
+        return span(self.zoom, ZOOM_LIMITS["center"]) == (1.0, 1.0)
 
     def matrices(self, x, generator):
-        lo, hi = check_range("Zoom", "zoom", self.zoom, **ZOOM_LIMITS)
+        lo, hi = span(self.zoom, ZOOM_LIMITS["center"])
         zx = uniform(len(x), lo, hi, x, generator)
         zy = uniform(len(x), lo, hi, x, generator) if self.per_axis else zx
         return matrix(zx, 0.0, 0.0, 0.0, zy, 0.0)
@@ -172,10 +171,10 @@ class Elastic(Augmentation):
     per pixel, smoothed by a Gaussian of ``sigma`` pixels and scaled by ``alpha`` pixels.
     Simard's values for 28 x 28 digits are ``alpha=34, sigma=4``."""
 
+    @checked(alpha=Real(low=0), sigma=Real(low=0, low_open=True), **FILL)
     def __init__(self, alpha: float = 34.0, sigma: float = 4.0, *, fill_mode: str = "constant", cval: float = 0.0,
                  mean_std=FASHION_MEAN_STD) -> None:
-        self.alpha = check_number("Elastic", "alpha", alpha, low=0)
-        self.sigma = check_number("Elastic", "sigma", sigma, low=0, low_open=True)
+        self.alpha, self.sigma = alpha, sigma
         _store_fill(self, fill_mode, cval, mean_std)
 
     def is_identity(self) -> bool:

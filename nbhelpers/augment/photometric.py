@@ -21,18 +21,19 @@ device (``generator=`` optional); strength 0 or ``p=0`` returns ``x`` itself.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_number, check_type, fail
-from .base import (STEP_KINDS, Augmentation, _real, check_batch, check_mean_std, check_range, run_step,
-                                stats, uniform)  # fmt: skip
+from .._checks import FRACTION, Real, Satisfies, checked, fail
+from .base import (FACTOR, FACTOR_LIMITS, MEAN_STD, MIX, SOME_STEPS, TILES, Augmentation, _real, check_batch,
+                   check_tiles, pair_within, run_step, span, stats, uniform)  # fmt: skip
 from ..data.datasets import FASHION_MEAN_STD
 
 BINS = 256  # grey levels for histogram equalization, as for 8-bit images
+ERASE_VALUE = Satisfies(lambda v: (isinstance(v, str) and v == "random") or (_real(v) and 0 <= v <= 1),
+                        "'random' or a pixel value in [0, 1]", bad=["black", True, math.nan, -0.5, 2])
 
 
 class PixelAugmentation(Augmentation):
@@ -59,15 +60,15 @@ class Brightness(PixelAugmentation):
     """Multiply pixel values by a factor drawn in ``[1 - factor, 1 + factor]``, or in
     ``factor = (lo, hi)`` as Keras' ``brightness_range`` (PIL's ``ImageEnhance.Brightness``)."""
 
+    @checked(factor=FACTOR, mean_std=MEAN_STD)
     def __init__(self, factor: float | tuple[float, float] = 0.2, *, mean_std=FASHION_MEAN_STD) -> None:
-        check_range("Brightness", "factor", factor, center=1.0, r_max=1.0, lo_min=0.0)
-        self.factor, self.mean_std = factor, check_mean_std("Brightness", mean_std)
+        self.factor, self.mean_std = factor, mean_std
 
     def is_identity(self) -> bool:
-        return check_range("Brightness", "factor", self.factor, center=1.0, r_max=1.0, lo_min=0.0) == (1.0, 1.0)
+        return span(self.factor, FACTOR_LIMITS["center"]) == (1.0, 1.0)
 
     def pixels(self, p, generator):
-        lo, hi = check_range("Brightness", "factor", self.factor, center=1.0, r_max=1.0, lo_min=0.0)
+        lo, hi = span(self.factor, FACTOR_LIMITS["center"])
         return p * uniform(len(p), lo, hi, p, generator).view(-1, 1, 1, 1)
 
 
@@ -75,15 +76,15 @@ class Contrast(PixelAugmentation):
     """Scale each image's deviations from its mean pixel value by a factor drawn in
     ``[1 - factor, 1 + factor]`` or ``(lo, hi)`` (0 gives a flat grey image)."""
 
+    @checked(factor=FACTOR, mean_std=MEAN_STD)
     def __init__(self, factor: float | tuple[float, float] = 0.2, *, mean_std=FASHION_MEAN_STD) -> None:
-        check_range("Contrast", "factor", factor, center=1.0, r_max=1.0, lo_min=0.0)
-        self.factor, self.mean_std = factor, check_mean_std("Contrast", mean_std)
+        self.factor, self.mean_std = factor, mean_std
 
     def is_identity(self) -> bool:
-        return check_range("Contrast", "factor", self.factor, center=1.0, r_max=1.0, lo_min=0.0) == (1.0, 1.0)
+        return span(self.factor, FACTOR_LIMITS["center"]) == (1.0, 1.0)
 
     def pixels(self, p, generator):
-        lo, hi = check_range("Contrast", "factor", self.factor, center=1.0, r_max=1.0, lo_min=0.0)
+        lo, hi = span(self.factor, FACTOR_LIMITS["center"])
         mean = p.mean((1, 2, 3), keepdim=True)
         return (p - mean) * uniform(len(p), lo, hi, p, generator).view(-1, 1, 1, 1) + mean
 
@@ -143,19 +144,12 @@ def clahe(p: torch.Tensor, clip_limit: float, tiles: tuple[int, int]) -> torch.T
     return (top * (1 - wy) + bottom * wy).view(n, c, h, w)
 
 
-def check_tiles(func: str, name: str, tiles) -> tuple[int, int]:
-    """A tile grid: an integer >= 1 or a pair (rows, columns) of them; returns the pair."""
-    pair = tuple(tiles) if isinstance(tiles, (tuple, list)) else (tiles, tiles)
-    if len(pair) != 2 or not all(isinstance(t, numbers.Integral) and not isinstance(t, bool) and t >= 1 for t in pair):
-        raise fail(func, name, "an integer >= 1 or a pair (rows, columns) of them", tiles)
-    return int(pair[0]), int(pair[1])
-
-
 class Equalize(PixelAugmentation):
     """Global histogram equalization of each image (each channel), applied with probability ``p``."""
 
+    @checked(p=FRACTION, mean_std=MEAN_STD)
     def __init__(self, p: float = 1.0, *, mean_std=FASHION_MEAN_STD) -> None:
-        self.p, self.mean_std = check_number("Equalize", "p", p, low=0, high=1), check_mean_std("Equalize", mean_std)
+        self.p, self.mean_std = p, mean_std
 
     def is_identity(self) -> bool:
         return self.p == 0
@@ -175,26 +169,25 @@ class CLAHE(PixelAugmentation):
     divide the image are padded by repeating the edge.
     """
 
+    @checked(clip_limit=Real(low=0, low_open=True), tiles=TILES, p=FRACTION, mean_std=MEAN_STD)
     def __init__(self, clip_limit: float = 2.0, tiles: int | tuple[int, int] = 4, p: float = 1.0, *,
                  mean_std=FASHION_MEAN_STD) -> None:
-        check_number("CLAHE", "clip_limit", clip_limit, low=0, low_open=True)
-        check_tiles("CLAHE", "tiles", tiles)
-        self.clip_limit, self.tiles = clip_limit, tiles
-        self.p, self.mean_std = check_number("CLAHE", "p", p, low=0, high=1), check_mean_std("CLAHE", mean_std)
+        self.clip_limit, self.tiles, self.p, self.mean_std = clip_limit, tiles, p, mean_std
 
     def is_identity(self) -> bool:
         return self.p == 0
 
     def pixels(self, p, generator):
         return _per_image(p, self.p, clahe(p, float(self.clip_limit), check_tiles("CLAHE", "tiles", self.tiles)),
-                          generator)
+                          generator)  # check_tiles: the checked tiles as a pair (rows, columns)
 
 
 class Noise(PixelAugmentation):
     """Add Gaussian noise of standard deviation ``std`` (in pixel values: 0.1 is 10% of the range)."""
 
+    @checked(std=Real(low=0), mean_std=MEAN_STD)
     def __init__(self, std: float = 0.05, *, mean_std=FASHION_MEAN_STD) -> None:
-        self.std, self.mean_std = check_number("Noise", "std", std, low=0), check_mean_std("Noise", mean_std)
+        self.std, self.mean_std = std, mean_std
 
     def is_identity(self) -> bool:
         return self.std == 0
@@ -210,18 +203,13 @@ class Erase(Augmentation):
     value ``value``. A rectangle larger than the image is clipped to it rather than redrawn.
     """
 
+    @checked(p=FRACTION, scale=pair_within(0, 1, bad=["small", 0.3, (0.5, 0.1), (0.1, 2)]),
+             ratio=pair_within(1e-3, 1e3, bad=["square", 1.0, (3.3, 0.3), (0, 1)]), value=ERASE_VALUE,
+             mean_std=MEAN_STD)  # fmt: skip
     def __init__(self, p: float = 0.5, scale: tuple[float, float] = (0.02, 0.33),
                  ratio: tuple[float, float] = (0.3, 3.3), value: float | str = "random", *,
                  mean_std=FASHION_MEAN_STD) -> None:
-        self.p = check_number("Erase", "p", p, low=0, high=1)
-        for name, pair, lo_min, hi_max in (("scale", scale, 0, 1), ("ratio", ratio, 1e-3, 1e3)):
-            if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(_real(v) for v in pair)
-                    and lo_min <= pair[0] <= pair[1] <= hi_max):
-                raise fail("Erase", name, f"a pair (lo, hi) with {lo_min:g} <= lo <= hi <= {hi_max:g}", pair)
-        self.scale, self.ratio = scale, ratio
-        if value != "random" and not (_real(value) and 0 <= value <= 1):
-            raise fail("Erase", "value", "'random' or a pixel value in [0, 1]", value)
-        self.value, self.mean_std = value, check_mean_std("Erase", mean_std)
+        self.p, self.scale, self.ratio, self.value, self.mean_std = p, scale, ratio, value, mean_std
 
     def is_identity(self) -> bool:
         return self.p == 0
@@ -285,10 +273,7 @@ def soft_labels(func: str, y: torch.Tensor, num_classes: int | None) -> torch.Te
 
 class _Mix(Augmentation):
     def __init__(self, alpha: float = 1.0, num_classes: int | None = None, p: float = 1.0) -> None:
-        name = type(self).__name__
-        self.alpha = check_number(name, "alpha", alpha, low=0)
-        self.num_classes = check_number(name, "num_classes", num_classes, integer=True, low=2, allow_none=True)
-        self.p = check_number(name, "p", p, low=0, high=1)
+        self.alpha, self.num_classes, self.p = alpha, num_classes, p  # checked by the subclasses' MIX table
 
     def is_identity(self) -> bool:
         return self.alpha == 0 or self.p == 0
@@ -314,6 +299,7 @@ class MixUp(_Mix):
     from a random permutation of the batch; labels mix with the same weights.
     ``num_classes`` turns integer labels into soft labels."""
 
+    @checked(**MIX)
     def __init__(self, alpha: float = 0.2, num_classes: int | None = None, p: float = 1.0) -> None:
         super().__init__(alpha, num_classes, p)
 
@@ -328,6 +314,7 @@ class CutMix(_Mix):
     its partner. The rectangle's area is ``1 - lam`` of the image, ``lam ~ Beta(alpha, alpha)``,
     centred uniformly and clipped at the border; labels are mixed by the area actually pasted."""
 
+    @checked(**MIX)
     def __init__(self, alpha: float = 1.0, num_classes: int | None = None, p: float = 1.0) -> None:
         super().__init__(alpha, num_classes, p)
 
@@ -355,10 +342,8 @@ class OneOf(Augmentation):
     result of its own choice; integer labels become one-hot when another step made soft ones.
     """
 
+    @checked(steps=SOME_STEPS)
     def __init__(self, steps: Sequence) -> None:
-        check_type("OneOf", "steps", steps, (list, tuple), f"a non-empty list of {STEP_KINDS}")
-        if not steps or not all(callable(s) for s in steps):
-            raise fail("OneOf", "steps", f"a non-empty list of {STEP_KINDS}", steps)
         self.steps = tuple(steps)
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor | None = None, *, generator: torch.Generator | None = None):

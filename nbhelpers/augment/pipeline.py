@@ -36,12 +36,12 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from .._checks import check_choice, check_number, check_type, fail
+from .._checks import Real, Rule, check_choice, checked, declared, fail
 from ..data.datasets import FASHION_MEAN_STD
-from .base import (FILL_MODES, STEP_KINDS, ZOOM_LIMITS, AffineAugmentation, Augmentation, _real, check_batch,
-                   check_mean_std, check_prob, check_range, run_step, warp)
+from .base import (FACTOR_LIMITS, STEPS, ZOOM_LIMITS, AffineAugmentation, Augmentation, _real, as_prob, check_batch,
+                   flag_or_prob, run_step, span, warp)
 from .geometric import Crop, Elastic, Flip, Rotate, Shear, Shift, Zoom
-from .photometric import CLAHE, Brightness, Contrast, CutMix, Equalize, Erase, MixUp, Noise, OneOf, check_tiles
+from .photometric import CLAHE, Brightness, Contrast, CutMix, Equalize, Erase, MixUp, Noise, OneOf
 
 
 class Pipeline(Augmentation):
@@ -62,11 +62,8 @@ class Pipeline(Augmentation):
     torch.Size([8, 1, 28, 28])
     """
 
+    @checked(steps=STEPS)
     def __init__(self, steps: Sequence = ()) -> None:
-        check_type("Pipeline", "steps", steps, (list, tuple), f"a list of {STEP_KINDS}")
-        for i, step in enumerate(steps):
-            if not callable(step):
-                raise fail("Pipeline", f"steps[{i}]", f"one of: {STEP_KINDS}", step)
         self.steps = tuple(steps)  # a copy: the caller's list is never changed
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor | None = None, *, generator: torch.Generator | None = None):
@@ -124,10 +121,13 @@ KERAS_NOT_MAPPED = {
 PIXELS_HINT = "Keras' pixel counts >= 1: divide them by the image size."
 
 
-def _shift_pair(value) -> tuple[float, float]:
+SHIFT_PAIR = "a fraction in [0, 1) or a pair (width, height) of them"
+
+
+def _shift_pair(func: str, name: str, value) -> tuple[float, float]:
     pair = value if isinstance(value, (tuple, list)) else (value, value)
     if len(pair) != 2 or not all(_real(v) and 0 <= v < 1 for v in pair):
-        raise fail("pipeline", "shift", "a fraction in [0, 1) or a pair (width, height) of them", value, PIXELS_HINT)
+        raise fail(func, name, SHIFT_PAIR, value, PIXELS_HINT)
     return float(pair[0]), float(pair[1])
 
 
@@ -149,6 +149,8 @@ def _from_keras(keras: dict, native: dict) -> tuple[dict, dict]:
         canon = KERAS_NAMES[name]
         if native[canon] != PIPELINE_DEFAULTS[canon]:
             raise fail("pipeline", name, f"left out when `{canon}` is given (both name the same operation)", value)
+        if canon != "shift":  # the native keyword's constraint, under the Keras name (shifts: `_fraction` below)
+            PIPELINE_ARGUMENTS[canon].check("pipeline", name, value)
         used[canon] = used.get(canon, name)
     mapped = {KERAS_NAMES[k]: v for k, v in keras.items() if k not in ("width_shift_range", "height_shift_range")}
     if "shift" in used:
@@ -158,6 +160,22 @@ def _from_keras(keras: dict, native: dict) -> tuple[dict, dict]:
     return mapped, used
 
 
+# What each keyword may be: the constraint of the step it makes (0 turns a step off here), one home for each.
+PIPELINE_ARGUMENTS = dict(
+    hflip=flag_or_prob("probability 0.5"), vflip=flag_or_prob("probability 0.5"),
+    rotate=declared(Rotate)["degrees"],
+    shift=Rule(lambda f, n, v: _shift_pair(f, n, v) and None, SHIFT_PAIR, bad=["many", True, -0.1, 5, (0.1, 2)]),
+    shear=declared(Shear)["degrees"], zoom=declared(Zoom)["zoom"], zoom_per_axis=declared(Zoom)["per_axis"],
+    crop=declared(Crop)["padding"], elastic=declared(Elastic)["alpha"], elastic_sigma=declared(Elastic)["sigma"],
+    equalize=flag_or_prob("always"), clahe=Real(low=0), clahe_tiles=declared(CLAHE)["tiles"],
+    brightness=declared(Brightness)["factor"], contrast=declared(Contrast)["factor"], noise=declared(Noise)["std"],
+    erase=declared(Erase)["p"], mixup=declared(MixUp)["alpha"], cutmix=declared(CutMix)["alpha"],
+    num_classes=declared(MixUp)["num_classes"], fill_mode=declared(Rotate)["fill_mode"],
+    cval=declared(Rotate)["cval"], mean_std=declared(Rotate)["mean_std"], extra=STEPS,
+)
+
+
+@checked(**PIPELINE_ARGUMENTS)
 def pipeline(*, hflip: bool | float = False, vflip: bool | float = False, rotate: float = 0.0,
              shift: float | tuple[float, float] = 0.0, shear: float = 0.0, zoom: float | tuple[float, float] = 0.0,
              zoom_per_axis: bool = False, crop: int = 0, elastic: float = 0.0, elastic_sigma: float = 4.0,
@@ -197,33 +215,15 @@ def pipeline(*, hflip: bool | float = False, vflip: bool | float = False, rotate
     """
     native = dict(hflip=hflip, vflip=vflip, rotate=rotate, shift=shift, shear=shear, zoom=zoom, brightness=brightness)
     mapped, used = _from_keras(keras, native)
-    name = lambda canon: used.get(canon, canon)  # noqa: E731  # the keyword the caller typed, for messages
     rotate, shift, shear = mapped.get("rotate", rotate), mapped.get("shift", shift), mapped.get("shear", shear)
     zoom, zoom_per_axis = mapped.get("zoom", zoom), mapped.get("zoom_per_axis", zoom_per_axis)
     brightness = mapped.get("brightness", brightness)
-    p_h = check_prob("pipeline", name("hflip"), mapped.get("hflip", hflip), true_means=0.5)
-    p_v = check_prob("pipeline", name("vflip"), mapped.get("vflip", vflip), true_means=0.5)
-    check_number("pipeline", name("rotate"), rotate, low=0, high=180)
-    shift = _shift_pair(shift) if "shift" not in used else shift
-    check_number("pipeline", name("shear"), shear, low=0, high=89)
-    zoom_range = check_range("pipeline", name("zoom"), zoom, **ZOOM_LIMITS)
-    check_type("pipeline", "zoom_per_axis", zoom_per_axis, bool, "True or False")
-    check_number("pipeline", "crop", crop, integer=True, low=0)
-    check_number("pipeline", "elastic", elastic, low=0)
-    check_number("pipeline", "elastic_sigma", elastic_sigma, low=0, low_open=True)
-    p_eq = check_prob("pipeline", "equalize", equalize)
-    check_number("pipeline", "clahe", clahe, low=0)
-    check_tiles("pipeline", "clahe_tiles", clahe_tiles)
-    b_range = check_range("pipeline", name("brightness"), brightness, center=1.0, r_max=1.0, lo_min=0.0)
-    c_range = check_range("pipeline", "contrast", contrast, center=1.0, r_max=1.0, lo_min=0.0)
-    for key, value in (("noise", noise), ("mixup", mixup), ("cutmix", cutmix)):
-        check_number("pipeline", key, value, low=0)
-    check_number("pipeline", "erase", erase, low=0, high=1)
-    check_number("pipeline", "num_classes", num_classes, integer=True, low=2, allow_none=True)
-    fill_mode = check_choice("pipeline", "fill_mode", fill_mode, FILL_MODES)
-    check_number("pipeline", "cval", cval, low=0, high=1)
-    check_mean_std("pipeline", mean_std)
-    check_type("pipeline", "extra", extra, (list, tuple), f"a list of {STEP_KINDS}")
+    # every value is checked by now (the table, `_from_keras`): below, only conversions
+    p_h, p_v = as_prob(mapped.get("hflip", hflip), true_means=0.5), as_prob(mapped.get("vflip", vflip), true_means=0.5)
+    shift = _shift_pair("pipeline", "shift", shift) if "shift" not in used else shift
+    zoom_range = span(zoom, ZOOM_LIMITS["center"])
+    p_eq = as_prob(equalize)
+    b_range, c_range = span(brightness, FACTOR_LIMITS["center"]), span(contrast, FACTOR_LIMITS["center"])
 
     fill = dict(fill_mode=fill_mode, cval=cval, mean_std=mean_std)
     steps: list = []
@@ -256,7 +256,7 @@ def pipeline(*, hflip: bool | float = False, vflip: bool | float = False, rotate
         steps.append(Noise(noise, **pixel))
     if erase:
         steps.append(Erase(erase, **pixel))
-    steps.extend(Pipeline(extra).steps)  # checks that each one is callable
+    steps.extend(extra)
     mixing = [cls(alpha, num_classes) for cls, alpha in ((MixUp, mixup), (CutMix, cutmix)) if alpha]
     if mixing:
         steps.append(mixing[0] if len(mixing) == 1 else OneOf(mixing))

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import torch
 
-from .._checks import check_number, check_type, fail
+from .._checks import COUNT, SEED, Function, Instance, Rule, checked, fail, shown
 from ..data.datasets import FASHION_MEAN_STD
 from ..plots import Figure
-from .base import STEP_KINDS, check_mean_std, run_step, stats
+from .base import MEAN_STD, STEP_KINDS, run_step, stats
 
 
 def _pixels(batch: torch.Tensor, mean_std) -> np.ndarray:
@@ -29,12 +29,45 @@ def _show(ax, image: np.ndarray) -> None:
     ax.set_yticks([])
 
 
-def _check_images(func: str, x) -> None:
+IMAGES_ALLOWED = "a float tensor N x C x H x W of images (e.g. data.train[0])"
+AUGMENTS_ALLOWED = f"a dict of row label -> augmentation, each one of: {STEP_KINDS}"
+LABELS_ALLOWED = "a tensor of labels: integers (N,) or N x num_classes soft labels"
+
+
+def check_images(func: str, name: str, x) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
-        raise fail(func, "x", "a float tensor N x C x H x W of images (e.g. data.train[0])",
-                   tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__)
+        tensor = isinstance(x, torch.Tensor)
+        hint = "Add the channel axis with x.unsqueeze(1) or convert with x.float()." if tensor else ""
+        raise fail(func, name, IMAGES_ALLOWED, tuple(x.shape) if isinstance(x, torch.Tensor) else shown(x), hint)
 
 
+def _check_images(func: str, x) -> None:  # for preview_panel
+    check_images(func, "x", x)
+
+
+def check_augments(func: str, name: str, augments) -> None:
+    if not isinstance(augments, Mapping):
+        raise fail(func, name, AUGMENTS_ALLOWED, shown(augments))
+    for label, augment in augments.items():
+        if isinstance(augment, type):
+            raise fail(func, name, AUGMENTS_ALLOWED, augments, f"`{name}[{label!r}]` is the class {augment.__name__}: "
+                                                               f"make one, e.g. {augment.__name__}().")
+        if not callable(augment):
+            raise fail(func, name, AUGMENTS_ALLOWED, augments,
+                       f"`{name}[{label!r}]` is {shown(augment)!r}, which is not callable.")
+
+
+def check_labels(func: str, name: str, y) -> None:
+    if not isinstance(y, torch.Tensor) or y.ndim not in (1, 2):
+        raise fail(func, name, LABELS_ALLOWED, tuple(y.shape) if isinstance(y, torch.Tensor) else shown(y),
+                   "Convert them with torch.as_tensor(y)." if isinstance(y, (list, tuple)) else "")
+
+
+IMAGES = Rule(check_images, IMAGES_ALLOWED, bad=["images", 3, None])
+AUGMENT = Function(f"one of: {STEP_KINDS}")
+
+
+@checked(x=IMAGES, augment=AUGMENT, n=COUNT, versions=COUNT, mean_std=MEAN_STD, seed=SEED)
 def preview(x: torch.Tensor, augment: Callable, *, n: int = 8, versions: int = 3, mean_std=FASHION_MEAN_STD,
             seed: int = 0) -> Figure:
     """A grid: the first ``n`` images of ``x`` in the top row, ``versions`` augmented copies below.
@@ -49,13 +82,6 @@ def preview(x: torch.Tensor, augment: Callable, *, n: int = 8, versions: int = 3
     >>> len(fig.axes)
     16
     """
-    _check_images("preview", x)
-    if not callable(augment):
-        raise fail("preview", "augment", f"one of: {STEP_KINDS}", augment)
-    check_number("preview", "n", n, integer=True, low=1)
-    check_number("preview", "versions", versions, integer=True, low=1)
-    check_mean_std("preview", mean_std)
-    check_number("preview", "seed", seed, integer=True, low=0)
     images = x[:n].detach()
     generator = torch.Generator(device=images.device).manual_seed(int(seed))
     rows = [images] + [run_step(augment, images, None, generator)[0] for _ in range(versions)]
@@ -68,6 +94,8 @@ def preview(x: torch.Tensor, augment: Callable, *, n: int = 8, versions: int = 3
     return fig
 
 
+@checked(x=IMAGES, augments=Rule(check_augments, AUGMENTS_ALLOWED, bad=["rotate", 3, {"rotate": 3}]), n=COUNT,
+         mean_std=MEAN_STD, seed=SEED)
 def gallery(x: torch.Tensor, augments: Mapping[str, Callable], *, n: int = 8, mean_std=FASHION_MEAN_STD,
             seed: int = 0) -> Figure:
     """The first ``n`` images of ``x`` on top, then one row per augmentation of ``augments``.
@@ -81,17 +109,6 @@ def gallery(x: torch.Tensor, augments: Mapping[str, Callable], *, n: int = 8, me
     >>> len(fig.axes)
     8
     """
-    func = "gallery"
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
-        raise fail(func, "x", "a float tensor N x C x H x W of images (e.g. data.train[0])",
-                   tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__)
-    check_type(func, "augments", augments, Mapping, "a dict of row label -> augmentation")
-    for label, augment in augments.items():
-        if not callable(augment):
-            raise fail(func, f"augments['{label}']", f"one of: {STEP_KINDS}", augment)
-    check_number(func, "n", n, integer=True, low=1)
-    check_mean_std(func, mean_std)
-    check_number(func, "seed", seed, integer=True, low=0)
     images = x[:n].detach()
     rows = [("original", images)]
     for label, augment in augments.items():
@@ -106,6 +123,8 @@ def gallery(x: torch.Tensor, augments: Mapping[str, Callable], *, n: int = 8, me
     return fig
 
 
+@checked(x=IMAGES, y=Rule(check_labels, LABELS_ALLOWED, bad=["labels", 3, None]),
+         classes=Instance((list, tuple), "a list of class names"), n=COUNT, mean_std=MEAN_STD)
 def soft_label_grid(x: torch.Tensor, y: torch.Tensor, classes: Sequence[str], *, n: int = 8,
                     mean_std=FASHION_MEAN_STD) -> Figure:
     """Images titled with their soft labels: the two largest shares, e.g. ``'62% Bag / 38% Coat'``.
@@ -118,18 +137,12 @@ def soft_label_grid(x: torch.Tensor, y: torch.Tensor, classes: Sequence[str], *,
     >>> [ax.get_title() for ax in fig.axes]
     ['70% a\\n30% b', '100% c']
     """
-    func = "soft_label_grid"
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
-        raise fail(func, "x", "a float tensor N x C x H x W of images",
-                   tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__)
-    check_type(func, "classes", classes, (list, tuple), "a list of class names")
-    if not isinstance(y, torch.Tensor) or len(y) != len(x) or y.ndim not in (1, 2):
+    func = "soft_label_grid"  # y against x and classes: the table checks each one alone
+    if len(y) != len(x):
         raise fail(func, "y", f"labels for the {len(x)} images: integers or N x num_classes soft labels",
-                   tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__)
+                   tuple(y.shape))
     if y.ndim == 2 and y.shape[1] != len(classes):
         raise fail(func, "y", f"N x {len(classes)} soft labels (one column per class)", tuple(y.shape))
-    check_number(func, "n", n, integer=True, low=1)
-    check_mean_std(func, mean_std)
     soft = y.float() if y.ndim == 2 else torch.nn.functional.one_hot(y.long(), len(classes)).float()
     images, soft = x[:n].detach(), soft[:n].detach().cpu()
     columns = min(len(images), 8)
