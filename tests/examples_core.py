@@ -45,10 +45,6 @@ def history():
                          "accuracy": [0.5, 0.4, 0.8, 0.7]})
 
 
-def bundle():
-    return DataBundle(pair(), pair(16), None, ["a", "b"], "blobs", None)
-
-
 EXAMPLES.update({
     # data
     "DataBundle": lambda: dict(train=pair(), valid=pair(16), test=None, classes=["a", "b"], name="blobs",

@@ -416,7 +416,7 @@ def test_mnist1d_shuffle_seq_permutes_positions_only(mnist1d_cache, monkeypatch)
                                                        ("digits", 1797, 64), ("iris", 150, 4), ("diabetes", 442, 10)])
 def test_tabular_sets(name, n_rows, n_features):
     data = D.tabular(name, seed=1)
-    (xt, yt), (xv, yv), (xs, ys) = data.train, data.valid, data.test
+    (xt, yt), (xv, yv), (_, ys) = data.train, data.valid, data.test
     assert len(yt) + len(yv) + len(ys) == n_rows and data.input_shape == (n_features,)
     assert len(yv) == round(0.2 * n_rows) and len(ys) == round(0.2 * n_rows)
     assert xt.dtype == torch.float32
