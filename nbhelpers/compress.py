@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from ._checks import check_number, check_type, fail
+from ._checks import COUNT, FRACTION, MODEL, Function, Optional, Rule, check_number, checked, fail, shown
 
 PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
@@ -37,6 +37,29 @@ def _prunable(model: nn.Module) -> list[tuple[nn.Module, str]]:
     return [(m, "weight") for m in model.modules() if isinstance(m, PRUNABLE)]
 
 
+def _check_prunable(func: str, name: str, model) -> None:
+    if not isinstance(model, nn.Module):
+        raise fail(func, name, "a torch.nn.Module", shown(model))
+    if not _prunable(model):
+        raise fail(func, name, "a model with Linear or Conv layers", type(model).__name__)
+
+
+def _check_models(func: str, name: str, models) -> None:
+    if not isinstance(models, Mapping) or not models:
+        raise fail(func, name, "a non-empty dict {name: model}", dict(models) if isinstance(models, Mapping)
+                   else shown(models))
+    for label, model in models.items():
+        if not isinstance(model, nn.Module):
+            raise fail(func, f"{name}[{label!r}]", "a torch.nn.Module", shown(model))
+
+
+def _check_split(func: str, name: str, split) -> None:
+    if not (isinstance(split, (tuple, list)) and len(split) == 2 and all(isinstance(t, torch.Tensor) for t in split)):
+        raise fail(func, name, "a pair (x, y) of tensors, e.g. bundle.test", shown(split))
+
+
+@checked(model=Rule(_check_prunable, "a torch.nn.Module with Linear or Conv layers", bad=["model", 3]),
+         amount=FRACTION, fine_tune=Optional(Function("a function that trains the model it is given")))
 def prune(model: nn.Module, amount: float, *, fine_tune: Callable[[nn.Module], object] | None = None) -> nn.Module:
     """A copy of ``model`` with the fraction ``amount`` of its smallest weights set to zero.
 
@@ -53,14 +76,8 @@ def prune(model: nn.Module, amount: float, *, fine_tune: Callable[[nn.Module], o
     >>> round(sparsity(prune(MLP(20, 2, width=32), 0.5)), 2)
     0.5
     """
-    check_type("prune", "model", model, nn.Module, "a torch.nn.Module")
-    check_number("prune", "amount", amount, low=0, high=1)
-    if fine_tune is not None and not callable(fine_tune):
-        raise fail("prune", "fine_tune", "None or a function that trains the model it is given", fine_tune)
     pruned = copy.deepcopy(model)
     targets = _prunable(pruned)
-    if not targets:
-        raise fail("prune", "model", "a model with Linear or Conv layers", type(model).__name__)
     if amount > 0:
         torch_prune.global_unstructured(targets, pruning_method=torch_prune.L1Unstructured, amount=float(amount))
         if fine_tune is not None:
@@ -70,14 +87,15 @@ def prune(model: nn.Module, amount: float, *, fine_tune: Callable[[nn.Module], o
     return pruned
 
 
+@checked(model=MODEL)
 def sparsity(model: nn.Module) -> float:
     """The fraction of exactly-zero weights over the Linear and convolution layers of ``model``."""
-    check_type("sparsity", "model", model, nn.Module, "a torch.nn.Module")
     weights = [getattr(m, name) for m, name in _prunable(model)]
     total = sum(w.numel() for w in weights)
     return sum(int((w == 0).sum()) for w in weights) / total if total else 0.0
 
 
+@checked(model=MODEL)
 def quantize(model: nn.Module) -> nn.Module:
     """A copy of ``model`` with dynamic int8 quantization of its Linear, GRU and LSTM layers (CPU only).
 
@@ -93,7 +111,6 @@ def quantize(model: nn.Module) -> nn.Module:
     >>> bool((quantize(model)(x) - model(x)).abs().max() < 0.05)
     True
     """
-    check_type("quantize", "model", model, nn.Module, "a torch.nn.Module")
     float_copy = copy.deepcopy(model).cpu().eval()
     with warnings.catch_warnings():
         # torch.ao.quantization announces its move to the torchao package; it still works and
@@ -103,6 +120,7 @@ def quantize(model: nn.Module) -> nn.Module:
         return torch.ao.quantization.quantize_dynamic(float_copy, {nn.Linear, nn.GRU, nn.LSTM}, dtype=torch.qint8)
 
 
+@checked(model=MODEL)
 def file_bytes(model: nn.Module) -> tuple[int, int]:
     """Bytes of ``model``'s saved ``state_dict``: as saved, and compressed with zlib (level 6)."""
     buffer = io.BytesIO()
@@ -153,6 +171,9 @@ def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return (predictions == y).float().mean().item()
 
 
+@checked(models=Rule(_check_models, "a non-empty dict {name: model}", bad=[{}, "models", 3]),
+         split=Rule(_check_split, "a pair (x, y) of tensors, e.g. bundle.test", bad=["test", 3, None]),
+         batch_size=COUNT, repeats=COUNT)
 def size_speed_table(models: Mapping[str, nn.Module], split: tuple[torch.Tensor, torch.Tensor], *,
                      batch_size: int = 1, repeats: int = 30) -> pd.DataFrame:
     """Parameters, non-zero weights, file size, CPU latency and accuracy of each model, on the CPU.
@@ -170,16 +191,9 @@ def size_speed_table(models: Mapping[str, nn.Module], split: tuple[torch.Tensor,
     >>> list(t.columns)
     ['model', 'parameters', 'nonzero_weights', 'file_kb', 'zipped_kb', 'latency_ms', 'accuracy']
     """
-    func = "size_speed_table"
-    if not isinstance(models, Mapping) or not models:
-        raise fail(func, "models", "a non-empty dict {name: model}", type(models).__name__)
-    if not (isinstance(split, (tuple, list)) and len(split) == 2 and all(isinstance(t, torch.Tensor) for t in split)):
-        raise fail(func, "split", "a pair (x, y) of tensors, e.g. bundle.test", type(split).__name__)
-    check_number(func, "batch_size", batch_size, integer=True, low=1)
     x, y = split[0].cpu(), split[1].cpu()
     rows = []
     for name, model in models.items():
-        check_type(func, f"models[{name!r}]", model, nn.Module, "a torch.nn.Module")
         model = model.cpu().eval()
         raw, zipped = file_bytes(model)
         rows.append(dict(model=name, parameters=_stored_numbers(model.state_dict()),

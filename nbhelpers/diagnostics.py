@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._checks import check_number, check_type, fail
+from ._checks import COUNT, FLAG, Instance, Optional, Rule, checked, fail, shown
 from .plots import Figure
 from .training.callbacks import Callback, TrainState
 from .training.losses import make_loss
@@ -44,6 +44,28 @@ def _activations(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return [(name, m) for name, m in model.named_modules() if isinstance(m, ACTIVATION_TYPES)]
 
 
+def _check_model(func: str, name: str, model) -> None:
+    if not isinstance(model, nn.Module):
+        raise fail(func, name, "a torch.nn.Module", shown(model))
+    if not _weights(model):
+        raise fail(func, name, "a module with trainable weight matrices", type(model).__name__)
+
+
+def _check_tables(func: str, name: str, tables) -> None:
+    if not isinstance(tables, Mapping) or not tables:
+        raise fail(func, name, "a non-empty dict {name: table}", dict(tables) if isinstance(tables, Mapping)
+                   else shown(tables))
+    for label, t in tables.items():
+        if not isinstance(t, pd.DataFrame):
+            raise fail(func, f"{name}[{label!r}]", "a DataFrame", shown(t))
+
+
+COLUMN = Instance(str, "a column name")
+
+
+@checked(model=Rule(_check_model, "a torch.nn.Module with trainable weight matrices", bad=["model", 3]),
+         x=Instance(torch.Tensor, "a tensor batch"), y=Instance(torch.Tensor, "a tensor of targets"),
+         loss=Rule(lambda f, n, v: make_loss(v, func=f) and None, "a loss name or a callable", bad=["hinge", 3]))
 def layer_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str | Callable = "cross_entropy"
                     ) -> pd.DataFrame:
     """The gradient norm of every weight matrix for one batch, at the model's current weights.
@@ -58,14 +80,8 @@ def layer_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: st
     >>> t["layer"].tolist()
     ['layer1.0', 'layer2.0', 'head']
     """
-    func = "layer_gradients"
-    check_type(func, "model", model, nn.Module, "a torch.nn.Module")
-    check_type(func, "x", x, torch.Tensor, "a tensor batch")
-    check_type(func, "y", y, torch.Tensor, "a tensor of targets")
     weights = _weights(model)
-    if not weights:
-        raise fail(func, "model", "a module with trainable weight matrices", type(model).__name__)
-    loss_fn, _ = make_loss(loss, func=func)
+    loss_fn, _ = make_loss(loss, func="layer_gradients")
     device = weights[0][1].device
     model.zero_grad(set_to_none=True)
     loss_fn(model(x.to(device)), y.to(device)).backward()
@@ -84,8 +100,9 @@ class GradientNorms(Callback):
     scaled when this runs, so compare layers within a run, not across runs.
     """
 
+    @checked(every=COUNT)
     def __init__(self, every: int = 10) -> None:
-        self.every = int(check_number("GradientNorms", "every", every, integer=True, low=1))
+        self.every = int(every)
         self.rows: list[dict] = []
         self._pending: list[tuple[int, int, torch.Tensor]] = []
         self._names: list[str] = []
@@ -138,10 +155,9 @@ class ActivationStats(Callback):
     statistics) without gradients.
     """
 
+    @checked(probe=Instance(torch.Tensor, "a tensor batch of inputs"), every=Optional(COUNT))
     def __init__(self, probe: torch.Tensor, every: int | None = None) -> None:
-        self.probe = check_type("ActivationStats", "probe", probe, torch.Tensor, "a tensor batch of inputs")
-        if every is not None:
-            check_number("ActivationStats", "every", every, integer=True, low=1)
+        self.probe = probe
         self.every = every
         self.rows: list[dict] = []
 
@@ -185,6 +201,8 @@ class ActivationStats(Callback):
                                                 "dead_fraction", "zero_fraction"])
 
 
+@checked(tables=Rule(_check_tables, "a non-empty dict {name: table}", bad=[{}, "tables", 3]), value=COLUMN, x=COLUMN,
+         logy=Optional(FLAG), title=Instance(str, "a string"))
 def plot_layers(tables: Mapping[str, pd.DataFrame], value: str = "grad_norm", *, x: str = "position",
                 logy: bool | None = None, title: str = "") -> Figure:
     """One line per table (e.g. per network): ``value`` against ``x``, averaged over the rest.
@@ -200,14 +218,11 @@ def plot_layers(tables: Mapping[str, pd.DataFrame], value: str = "grad_norm", *,
     """
     import seaborn as sns
 
-    func = "plot_layers"
-    if not isinstance(tables, Mapping) or not tables:
-        raise fail(func, "tables", "a non-empty dict {name: table}", type(tables).__name__)
-    for name, t in tables.items():
-        check_type(func, f"tables[{name!r}]", t, pd.DataFrame, "a DataFrame")
+    for t in tables.values():  # the columns a table has: data, so checked here
         for col in (x, value):
             if col not in t.columns:
-                raise fail(func, "x" if col == x else "value", "a column of every table: " + ", ".join(t.columns), col)
+                raise fail("plot_layers", "x" if col == x else "value",
+                           "a column of every table: " + ", ".join(map(str, t.columns)), col)
     logy = value == "grad_norm" if logy is None else logy
     palette = sns.color_palette("deep", len(tables))
     with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):

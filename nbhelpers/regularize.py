@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_number, check_type, fail
+from ._checks import COUNT, LEARNING_RATE, SEED, Choice, Instance, Real, Rule, checked, fail, shown
 from .evaluation.seeds import effect, mean_ci
 from .plots import Figure
 from .training.inference import evaluate
@@ -34,14 +34,76 @@ from .training.optimizers import OPTIMIZERS
 Split = tuple[torch.Tensor, torch.Tensor]
 
 
-def _weights(func: str, model: nn.Module) -> list[tuple[str, torch.Tensor]]:
-    check_type(func, "model", model, nn.Module, "a torch.nn.Module")
-    found = [(n, p.detach()) for n, p in model.named_parameters() if p.ndim > 1]  # what fit's l1 penalizes
-    if not found:
-        raise fail(func, "model", "a module with weight matrices or kernels", type(model).__name__)
-    return found
+def _weights(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    return [(n, p.detach()) for n, p in model.named_parameters() if p.ndim > 1]  # what fit's l1 penalizes
 
 
+def _check_model(func: str, name: str, model) -> None:
+    if not isinstance(model, nn.Module):
+        raise fail(func, name, "a torch.nn.Module", shown(model))
+    if not _weights(model):
+        raise fail(func, name, "a module with weight matrices or kernels", type(model).__name__)
+
+
+def _check_models(func: str, name: str, models) -> None:
+    if not isinstance(models, Mapping) or not models:
+        raise fail(func, name, "a non-empty dict of label -> nn.Module", dict(models) if isinstance(models, Mapping)
+                   else shown(models))
+    for label, model in models.items():
+        _check_model(func, f"{name}[{label!r}]", model)
+
+
+def _check_histories(func: str, name: str, histories) -> dict[str, pd.DataFrame]:
+    """One history or a dict of them, as ``{label: history DataFrame}``."""
+    if isinstance(histories, pd.DataFrame):
+        histories = {"run": histories}
+    if not isinstance(histories, Mapping):
+        raise fail(func, name, HISTORIES, shown(histories))
+    out = {}
+    for label, h in histories.items():
+        h = getattr(h, "history", h)  # a TrainResult or a CachedResult is fine too
+        if not isinstance(h, pd.DataFrame) or not {"epoch", "split"} <= set(h.columns) \
+                or not {"train", "valid"} <= set(h["split"]):
+            raise fail(func, f"{name}[{label!r}]", "a history with train and valid rows (TrainResult.history)",
+                       type(h).__name__)
+        out[str(label)] = h
+    return out
+
+
+def _check_result(func: str, name: str, result) -> None:
+    model, history = getattr(result, "model", None), getattr(result, "history", None)
+    if not isinstance(model, nn.Module) or not isinstance(history, pd.DataFrame):
+        raise fail(func, name, "a TrainResult (what fit returns)", shown(result))
+
+
+def _split(example: str, optional: bool = False) -> Rule:
+    """An ``(x, y)`` pair of tensors, such as ``data.<example>`` (or None if ``optional``); a wrong
+    value is shown by its type, never as a whole tensor."""
+    allowed = f"an (x, y) pair of tensors, e.g. data.{example}" + (", or None" if optional else "")
+
+    def check(func: str, name: str, split) -> None:
+        pair = isinstance(split, (tuple, list)) and len(split) == 2
+        if not (pair and all(isinstance(t, torch.Tensor) for t in split)) and not (optional and split is None):
+            raise fail(func, name, allowed, shown(split))
+
+    return Rule(check, allowed, bad=([] if optional else [None]) + [example, 3])
+
+
+def _check_scales(func: str, name: str, scales) -> None:
+    if not (isinstance(scales, (list, tuple)) and scales and all(POSITIVE.ok(s) for s in scales)):
+        raise fail(func, name, "a non-empty list of gradient sizes > 0", scales)
+
+
+HISTORIES = "a history DataFrame or a dict of label -> history"
+POSITIVE = Real(low=0, low_open=True)
+MODEL_WITH_WEIGHTS = Rule(_check_model, "a torch.nn.Module with weight matrices or kernels", bad=["model", 3])
+MODELS = Rule(_check_models, "a non-empty dict of label -> nn.Module", bad=[{}, "model", 3])
+HISTORY_TABLES = Rule(_check_histories, HISTORIES, bad=["history.csv", 3, None])
+METRIC = Choice("accuracy", "loss")
+TITLE = Instance(str, "a string")
+
+
+@checked(model=MODEL_WITH_WEIGHTS, threshold=POSITIVE)
 def weight_stats(model: nn.Module, threshold: float = 1e-3) -> pd.DataFrame:
     """Per weight matrix (and ``all`` of them): count, fraction with ``|w| < threshold``, mean ``|w|``.
 
@@ -53,9 +115,8 @@ def weight_stats(model: nn.Module, threshold: float = 1e-3) -> pd.DataFrame:
     >>> weight_stats(model)[["layer", "weights", "near_zero"]].values.tolist()
     [['weight', 8, 0.5], ['all', 8, 0.5]]
     """
-    check_number("weight_stats", "threshold", threshold, low=0, low_open=True)
     rows, every = [], []
-    for name, w in _weights("weight_stats", model):
+    for name, w in _weights(model):
         a = w.abs().flatten().float().cpu()
         every.append(a)
         rows.append({"layer": name, "weights": a.numel(), "near_zero": float((a < threshold).double().mean()),
@@ -66,6 +127,7 @@ def weight_stats(model: nn.Module, threshold: float = 1e-3) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@checked(models=MODELS, threshold=POSITIVE, bins=Real(low=2, integer=True))
 def weight_histogram(models: Mapping[str, nn.Module], *, threshold: float = 1e-3, bins: int = 60) -> Figure:
     """Sizes ``|w|`` of every weight of each model on a log axis, with the near-zero ``threshold``.
 
@@ -79,13 +141,7 @@ def weight_histogram(models: Mapping[str, nn.Module], *, threshold: float = 1e-3
     """
     import seaborn as sns
 
-    func = "weight_histogram"
-    check_type(func, "models", models, Mapping, "a dict of label -> nn.Module")
-    if not models:
-        raise fail(func, "models", "a non-empty dict of label -> nn.Module", dict(models))
-    check_number(func, "threshold", threshold, low=0, low_open=True)
-    check_number(func, "bins", bins, integer=True, low=2)
-    sizes = {str(k): torch.cat([w.abs().flatten().float().cpu() for _, w in _weights(func, m)]).numpy()
+    sizes = {str(k): torch.cat([w.abs().flatten().float().cpu() for _, w in _weights(m)]).numpy()
              for k, m in models.items()}
     top = max(float(s.max()) for s in sizes.values()) * 1.5
     edges = np.logspace(-7, math.log10(max(top, 1e-6)), int(bins))
@@ -104,21 +160,7 @@ def weight_histogram(models: Mapping[str, nn.Module], *, threshold: float = 1e-3
     return fig
 
 
-def _histories(func: str, histories) -> dict[str, pd.DataFrame]:
-    if isinstance(histories, pd.DataFrame):
-        histories = {"run": histories}
-    check_type(func, "histories", histories, Mapping, "a history DataFrame or a dict of label -> history")
-    out = {}
-    for label, h in histories.items():
-        h = getattr(h, "history", h)  # a TrainResult or a CachedResult is fine too
-        if not isinstance(h, pd.DataFrame) or not {"epoch", "split"} <= set(h.columns) \
-                or not {"train", "valid"} <= set(h["split"]):
-            raise fail(func, f"histories['{label}']", "a history with train and valid rows (TrainResult.history)",
-                       type(h).__name__)
-        out[str(label)] = h
-    return out
-
-
+@checked(histories=HISTORY_TABLES, metric=METRIC)
 def gap_table(histories, metric: str = "accuracy") -> pd.DataFrame:
     """Per epoch: ``train``, ``valid`` and ``gap`` of ``metric``, positive where it overfits.
 
@@ -132,9 +174,8 @@ def gap_table(histories, metric: str = "accuracy") -> pd.DataFrame:
     >>> gap_table({"none": h}, metric="loss")[["label", "epoch", "gap"]].round(2).values.tolist()
     [['none', 1, 0.4]]
     """
-    metric = check_choice("gap_table", "metric", metric, ("accuracy", "loss"))
     frames = []
-    for label, h in _histories("gap_table", histories).items():
+    for label, h in histories.items():  # checked: a dict of label -> history DataFrame
         wide = h.pivot_table(index="epoch", columns="split", values=metric).reset_index()
         sign = 1.0 if metric == "accuracy" else -1.0
         frames.append(wide.assign(label=label, gap=sign * (wide["train"] - wide["valid"]))
@@ -144,6 +185,7 @@ def gap_table(histories, metric: str = "accuracy") -> pd.DataFrame:
     return table
 
 
+@checked(histories=HISTORY_TABLES, metric=METRIC, title=TITLE)
 def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
     """The gap of `gap_table` per epoch, one line per label, in points (loss: as is).
 
@@ -171,6 +213,8 @@ def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
     return fig
 
 
+@checked(result=Rule(_check_result, "a TrainResult (what fit returns)", bad=["not a result", 3, None]),
+         train=_split("train"), valid=_split("valid"), test=_split("test", optional=True), threshold=POSITIVE)
 def gap_scores(result, train: Split, valid: Split, *, test: Split | None = None, threshold: float = 1e-3) -> dict:
     """What a train function hands to `sweep`: accuracies, the gap, sparsity, early stopping, history.
 
@@ -189,16 +233,11 @@ def gap_scores(result, train: Split, valid: Split, *, test: Split | None = None,
     >>> scores["gap"], scores["epochs"]
     (0.0, 2)
     """
-    model, history = getattr(result, "model", None), getattr(result, "history", None)
-    if not isinstance(model, nn.Module) or not isinstance(history, pd.DataFrame):
-        raise fail("gap_scores", "result", "a TrainResult (what fit returns)", type(result).__name__)
-    check_number("gap_scores", "threshold", threshold, low=0, low_open=True)
+    model, history = result.model, result.history
     numbers = {}
     for name, split in (("valid", valid), ("test", test), ("train", train)):
-        if split is None and name == "test":
+        if split is None:  # only test may be None
             continue
-        if not (isinstance(split, (tuple, list)) and len(split) == 2):
-            raise fail("gap_scores", name, "an (x, y) pair of tensors, e.g. data.valid", type(split).__name__)
         numbers.update({f"{name}_{k}": v for k, v in evaluate(model, split).items()})
     stats = weight_stats(model, threshold)
     return {**numbers, "gap": numbers["train_accuracy"] - numbers["valid_accuracy"],
@@ -206,6 +245,7 @@ def gap_scores(result, train: Split, valid: Split, *, test: Split | None = None,
             "epochs": int(history["epoch"].max()), "history": history, "model": model}
 
 
+@checked(table=Instance(pd.DataFrame, "a DataFrame with mean, ci_low, ci_high (what paired_gain returns)"))
 def gap_effect(table: pd.DataFrame, **where) -> dict:
     """`effect` for a change in the gap: the same interval, with the verdict in gap words.
 
@@ -222,6 +262,9 @@ def gap_effect(table: pd.DataFrame, **where) -> dict:
     return {**found, "verdict": words.get(found["verdict"], found["verdict"])}
 
 
+@checked(optimizer=Choice("adam", "adamw"), weight_decay=Real(low=0),
+         grad_scales=Rule(_check_scales, "a non-empty list of gradient sizes > 0", bad=[(1.0, 0.0), [], 0.1, "1e-3"]),
+         steps=COUNT, lr=LEARNING_RATE, per_scale=Real(low=2, integer=True), seed=SEED)
 def decay_toy(optimizer: str, weight_decay: float, *, grad_scales: Sequence[float] = (1e-4, 1e-3, 1e-2, 1e-1, 1.0),
               steps: int = 300, lr: float = 1e-2, per_scale: int = 100, seed: int = 0) -> pd.DataFrame:
     """How far weights starting at 1 shrink when their loss gradient is pure noise of a given size.
@@ -236,15 +279,7 @@ def decay_toy(optimizer: str, weight_decay: float, *, grad_scales: Sequence[floa
     >>> table[["optimizer", "grad_scale", "n"]].values.tolist()
     [['adamw', 0.001, 100], ['adamw', 1.0, 100]]
     """
-    func = "decay_toy"
-    name = check_choice(func, "optimizer", optimizer, ("adam", "adamw"))
-    check_number(func, "weight_decay", weight_decay, low=0)
-    check_type(func, "grad_scales", grad_scales, (list, tuple), "a list of gradient sizes > 0")
-    for scale in grad_scales:
-        check_number(func, "grad_scales", scale, low=0, low_open=True)
-    check_number(func, "steps", steps, integer=True, low=1)
-    check_number(func, "lr", lr, low=0, low_open=True)
-    check_number(func, "per_scale", per_scale, integer=True, low=2)
+    name = optimizer.lower()
     generator = torch.Generator().manual_seed(int(seed))
     scale = torch.tensor([float(s) for s in grad_scales]).repeat_interleave(int(per_scale))
     w = nn.Parameter(torch.ones(len(scale)))

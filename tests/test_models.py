@@ -271,7 +271,7 @@ BAD_ARGUMENTS = [
     (lambda: ResNet(blocks_per_stage=0), "ResNet", "blocks_per_stage", "0", ">= 1"),
     (lambda: GRU(hidden_size=0), "GRU", "hidden_size", "0", ">= 1"),
     (lambda: GRU(bidirectional=1), "GRU", "bidirectional", "1", "True or False"),
-    (lambda: make_activation(nn.ReLU), "make_activation", "activation", "ReLU", "nn.Module instance"),
+    (lambda: make_activation(nn.ReLU), "make_activation", "name", "ReLU", "nn.Module instance"),
     (lambda: count_parameters("model"), "count_parameters", "model", "'model'", "nn.Module"),
     (lambda: width_for_budget(784, 10, 0, 1000), "width_for_budget", "depth", "0", ">= 1"),
     (lambda: width_for_budget(784, 10, 2, -5), "width_for_budget", "budget", "-5", ">= 1"),

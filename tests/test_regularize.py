@@ -57,7 +57,9 @@ def test_weight_stats_counts_near_zero_weights_per_layer_and_overall():
     (lambda: decay_toy("adam", 0.1, grad_scales=(1.0, 0.0)), "grad_scales"),
     (lambda: gap_scores("not a result", None, None), "result"),
     (lambda: gap_scores(fit(MLP(2, 2, width=4), (torch.randn(8, 2), torch.arange(8) % 2), epochs=1, lr=1e-2,
-                            progress=False), None, None), "valid"),
+                            progress=False), None, None), "train"),  # checked in the order of the signature
+    (lambda: gap_scores(fit(MLP(2, 2, width=4), (torch.randn(8, 2), torch.arange(8) % 2), epochs=1, lr=1e-2,
+                            progress=False), (torch.randn(8, 2), torch.arange(8) % 2), None), "valid"),
 ])
 def test_bad_arguments_name_the_argument(call, name):
     with pytest.raises(ValueError, match=re.escape(f"`{name}`")):

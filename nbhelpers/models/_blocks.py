@@ -13,13 +13,13 @@ import copy
 import math
 import numbers
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any
 
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_number, check_type, fail
-from types import MappingProxyType
+from .._checks import AnyOf, Choice, Instance, Optional, Real, Rule, checked, fail
 
 # Read-only, so no notebook can change what a name means for every later call.
 ACTIVATIONS: MappingProxyType[str, type[nn.Module]] = MappingProxyType({
@@ -31,7 +31,31 @@ _BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
 _MAX_POOL = {1: nn.MaxPool1d, 2: nn.MaxPool2d}
 _AVG_POOL = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d}
 
+# ---------------------------------------------------------------- what the models' arguments may be
 
+# A name (case-insensitive, with a did-you-mean) or a module, copied for every layer.
+ACTIVATION = AnyOf(Choice(*ACTIVATIONS), Instance(nn.Module, "an nn.Module instance"))
+# p = 1 zeroes every activation, so the upper bound is open.
+DROPOUT = Real(low=0, high=1, high_open=True)
+DIM = Real(low=1, high=2, integer=True)  # 1: sequences N x C x L, 2: images N x C x H x W
+
+
+def norm_choice(*allowed: str) -> AnyOf:
+    """A norm's name or None; "none" is accepted as a string too, because widget drop-downs only hold strings."""
+    return Optional(Choice(*allowed, "none"))
+
+
+def _sizes(func: str, name: str, value: Any) -> tuple[int, ...]:
+    ok = isinstance(value, Sequence) and not isinstance(value, str) and len(value) > 0
+    if not ok or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in value):
+        raise fail(func, name, "a non-empty sequence of integers >= 1", value)
+    return tuple(int(v) for v in value)
+
+
+SIZES = Rule(_sizes, "a non-empty sequence of integers >= 1", bad=[(), (32, 0), 64, "32", [16, 2.5]])
+
+
+@checked(name=ACTIVATION)
 def make_activation(name: str | nn.Module) -> nn.Module:
     """A fresh activation module from a name in ``ACTIVATIONS`` or a copy of a module.
 
@@ -46,30 +70,19 @@ def make_activation(name: str | nn.Module) -> nn.Module:
     >>> p = nn.PReLU(); make_activation(p) is p
     False
     """
-    return _activation("make_activation", name)
-
-
-def _activation(func: str, name: str | nn.Module) -> nn.Module:
     if isinstance(name, nn.Module):
         return copy.deepcopy(name)
-    if not isinstance(name, str):
-        names = ", ".join(repr(n) for n in ACTIVATIONS)
-        raise fail(func, "activation", f"one of {names} or an nn.Module instance", name)
-    return ACTIVATIONS[check_choice(func, "activation", name, ACTIVATIONS)]()
+    return ACTIVATIONS[name.lower()]()
 
 
-def _activation_config(func: str, activation: str | nn.Module) -> str:
-    """Validate ``activation`` now (before any layer is built) and return how config records it."""
-    module = _activation(func, activation)
-    return activation.lower() if isinstance(activation, str) else repr(module)
+def _activation_config(activation: str | nn.Module) -> str:
+    """How ``config`` records a (checked) activation: its name, or a module's ``repr``."""
+    return activation.lower() if isinstance(activation, str) else repr(activation)
 
 
-def _norm(func: str, norm: str | None, allowed: tuple[str, ...]) -> str | None:
-    # "none" is accepted as a string too, because widget drop-downs only hold strings.
-    if norm is None:
-        return None
-    name = check_choice(func, "norm", norm, (*allowed, "none"))
-    return None if name == "none" else name
+def _norm_config(norm: str | None) -> str | None:
+    """How ``config`` records a (checked) norm: its name, or None for none."""
+    return None if norm is None or norm.lower() == "none" else norm.lower()
 
 
 def _make_norm(norm: str | None, size: int, dim: int = 1) -> nn.Module:
@@ -81,29 +94,6 @@ def _make_norm(norm: str | None, size: int, dim: int = 1) -> nn.Module:
         # Up to 8 groups: 32 (the paper's default) leaves one channel per group in our small nets.
         return nn.GroupNorm(math.gcd(size, 8), size)
     return nn.Identity()
-
-
-def _positive(func: str, name: str, value: Any) -> int:
-    return int(check_number(func, name, value, integer=True, low=1))
-
-
-def _dropout(func: str, p: Any) -> float:
-    # p = 1 zeroes every activation, so the open upper bound is not covered by check_number.
-    ok = isinstance(p, numbers.Real) and not isinstance(p, bool) and 0 <= p < 1
-    if not ok:
-        raise fail(func, "dropout", "a real number >= 0 and < 1", p)
-    return float(p)
-
-
-def _sizes(func: str, name: str, value: Any) -> tuple[int, ...]:
-    ok = isinstance(value, Sequence) and not isinstance(value, str) and len(value) > 0
-    if not ok or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1 for v in value):
-        raise fail(func, name, "a non-empty sequence of integers >= 1", value)
-    return tuple(int(v) for v in value)
-
-
-def _flag(func: str, name: str, value: Any) -> bool:
-    return check_type(func, name, value, bool, "True or False")
 
 
 def _check_input(func: str, x: torch.Tensor, dim: int, channels: int) -> None:

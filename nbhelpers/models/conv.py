@@ -15,9 +15,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._checks import check_number, fail
-from ._blocks import (_CONV, _MAX_POOL, _ConvBlock, _activation_config, _check_input, _conv_head, _dropout, _flag,
-                      _make_norm, _norm, _positive, _sizes, make_activation)
+from .._checks import COUNT, FLAG, Satisfies, checked
+from ._blocks import (_CONV, _MAX_POOL, ACTIVATION, DIM, DROPOUT, SIZES, _activation_config, _check_input, _conv_head,
+                      _ConvBlock, _make_norm, _norm_config, make_activation, norm_choice)
+
+# An even kernel cannot pad symmetrically, so the residual sum would not line up.
+ODD_KERNEL = Satisfies(lambda v: COUNT.ok(v) and v % 2 == 1, "an odd integer >= 1", bad=[4, 0, 2.5, "3", True])
 
 
 class _ConvNet(nn.Sequential):
@@ -49,24 +52,15 @@ class CNN(_ConvNet):
     torch.Size([4, 10])
     """
 
+    @checked(in_channels=COUNT, num_classes=COUNT, channels=SIZES, dim=DIM, kernel_size=ODD_KERNEL,
+             activation=ACTIVATION, norm=norm_choice("batch", "group"), dropout=DROPOUT, skip=FLAG)
     def __init__(self, in_channels: int = 1, num_classes: int = 10, *, channels: Sequence[int] = (32, 64),
                  dim: int = 2, kernel_size: int = 3, activation: str | nn.Module = "relu",
                  norm: str | None = "batch", dropout: float = 0.0, skip: bool = False) -> None:
-        f = "CNN"
-        c: dict[str, Any] = dict(
-            in_channels=_positive(f, "in_channels", in_channels),
-            num_classes=_positive(f, "num_classes", num_classes),
-            channels=_sizes(f, "channels", channels),
-            dim=int(check_number(f, "dim", dim, integer=True, low=1, high=2)),
-            kernel_size=_positive(f, "kernel_size", kernel_size),
-            activation=_activation_config(f, activation),
-            norm=_norm(f, norm, ("batch", "group")),
-            dropout=_dropout(f, dropout),
-            skip=_flag(f, "skip", skip),
-        )
-        if c["kernel_size"] % 2 == 0:
-            # An even kernel cannot pad symmetrically, so the residual sum would not line up.
-            raise fail(f, "kernel_size", "an odd integer >= 1", kernel_size)
+        c: dict[str, Any] = dict(in_channels=int(in_channels), num_classes=int(num_classes),
+                                 channels=tuple(int(v) for v in channels), dim=int(dim), kernel_size=int(kernel_size),
+                                 activation=_activation_config(activation), norm=_norm_config(norm),
+                                 dropout=float(dropout), skip=skip)
         layers, c_in = [], c["in_channels"]
         for i, c_out in enumerate(c["channels"], start=1):
             block = _ConvBlock(c_in, c_out, dim=c["dim"], kernel_size=c["kernel_size"], stride=1,
@@ -93,20 +87,15 @@ class ResNet(_ConvNet):
     torch.Size([4, 10])
     """
 
+    @checked(in_channels=COUNT, num_classes=COUNT, widths=SIZES, blocks_per_stage=COUNT, dim=DIM,
+             activation=ACTIVATION, norm=norm_choice("batch", "group"), dropout=DROPOUT)
     def __init__(self, in_channels: int = 1, num_classes: int = 10, *, widths: Sequence[int] = (32, 64, 128),
                  blocks_per_stage: int = 1, dim: int = 2, activation: str | nn.Module = "relu",
                  norm: str | None = "batch", dropout: float = 0.0) -> None:
-        f = "ResNet"
-        c: dict[str, Any] = dict(
-            in_channels=_positive(f, "in_channels", in_channels),
-            num_classes=_positive(f, "num_classes", num_classes),
-            widths=_sizes(f, "widths", widths),
-            blocks_per_stage=_positive(f, "blocks_per_stage", blocks_per_stage),
-            dim=int(check_number(f, "dim", dim, integer=True, low=1, high=2)),
-            activation=_activation_config(f, activation),
-            norm=_norm(f, norm, ("batch", "group")),
-            dropout=_dropout(f, dropout),
-        )
+        c: dict[str, Any] = dict(in_channels=int(in_channels), num_classes=int(num_classes),
+                                 widths=tuple(int(v) for v in widths), blocks_per_stage=int(blocks_per_stage),
+                                 dim=int(dim), activation=_activation_config(activation), norm=_norm_config(norm),
+                                 dropout=float(dropout))
         dim, width = c["dim"], c["widths"][0]
         stem_conv = _CONV[dim](c["in_channels"], width, 3, padding=1, bias=c["norm"] is None)
         stem = nn.Sequential(stem_conv, _make_norm(c["norm"], width, dim), make_activation(activation))

@@ -17,8 +17,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._checks import check_number, check_type, fail
-from ._blocks import _Residual, _activation_config, _dropout, _flag, _make_norm, _norm, _positive, make_activation
+from .._checks import COUNT, FLAG, MODEL, Real, checked, fail
+from ._blocks import (ACTIVATION, DROPOUT, _activation_config, _make_norm, _norm_config, _Residual, make_activation,
+                      norm_choice)
 
 
 class MLP(nn.Sequential):
@@ -40,20 +41,14 @@ class MLP(nn.Sequential):
     (3, 'layer')
     """
 
+    @checked(in_features=COUNT, num_classes=COUNT, width=COUNT, depth=Real(low=0, integer=True),
+             activation=ACTIVATION, norm=norm_choice("batch", "layer"), dropout=DROPOUT, skip=FLAG)
     def __init__(self, in_features: int, num_classes: int, *, width: int = 256, depth: int = 2,
                  activation: str | nn.Module = "relu", norm: str | None = None, dropout: float = 0.0,
                  skip: bool = False) -> None:
-        f = "MLP"
-        c: dict[str, Any] = dict(
-            in_features=_positive(f, "in_features", in_features),
-            num_classes=_positive(f, "num_classes", num_classes),
-            width=_positive(f, "width", width),
-            depth=int(check_number(f, "depth", depth, integer=True, low=0)),
-            activation=_activation_config(f, activation),
-            norm=_norm(f, norm, ("batch", "layer")),
-            dropout=_dropout(f, dropout),
-            skip=_flag(f, "skip", skip),
-        )
+        c: dict[str, Any] = dict(in_features=int(in_features), num_classes=int(num_classes), width=int(width),
+                                 depth=int(depth), activation=_activation_config(activation), norm=_norm_config(norm),
+                                 dropout=float(dropout), skip=skip)
         layers: list[tuple[str, nn.Module]] = [("flatten", nn.Flatten())]
         size = c["in_features"]
         for i in range(1, c["depth"] + 1):
@@ -78,6 +73,7 @@ class MLP(nn.Sequential):
 
 
 
+@checked(model=MODEL, trainable_only=FLAG)
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """The number of parameters of ``model`` (only those with ``requires_grad`` by default).
 
@@ -86,11 +82,10 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     >>> count_parameters(MLP(784, 10, depth=0))  # 784 * 10 weights + 10 biases
     7850
     """
-    check_type("count_parameters", "model", model, nn.Module, "a torch.nn.Module")
-    _flag("count_parameters", "trainable_only", trainable_only)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
+@checked(in_features=COUNT, num_classes=COUNT, depth=COUNT, budget=COUNT)
 def width_for_budget(in_features: int, num_classes: int, depth: int, budget: int) -> int:
     """The width whose ``MLP(in_features, num_classes, depth=depth, width=w)`` (``norm=None``)
     has the parameter count closest to ``budget``: for comparing deep-narrow with
@@ -106,11 +101,7 @@ def width_for_budget(in_features: int, num_classes: int, depth: int, budget: int
     >>> w, count_parameters(MLP(784, 10, width=w, depth=4))
     (93, 100171)
     """
-    f = "width_for_budget"
-    in_features = _positive(f, "in_features", in_features)
-    num_classes = _positive(f, "num_classes", num_classes)
-    depth = _positive(f, "depth", depth)
-    budget = _positive(f, "budget", budget)
+    in_features, num_classes, depth, budget = int(in_features), int(num_classes), int(depth), int(budget)
     a, b, c = depth - 1, in_features + num_classes + depth, num_classes - budget
     root = -c / b if a == 0 else (-b + math.sqrt(b * b - 4 * a * c)) / (2 * a)
     candidates = {max(1, math.floor(root)), max(1, math.ceil(root))}

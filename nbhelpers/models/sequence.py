@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_number, fail
-from ._blocks import _check_input, _dropout, _flag, _positive, make_activation
+from .._checks import COUNT, FLAG, Choice, Real, checked, fail
+from ._blocks import DROPOUT, _check_input, make_activation
 
 RNN_ACTIVATIONS = ("tanh", "sigmoid", "relu")
 
@@ -37,17 +37,12 @@ class GRU(nn.Module):
     torch.Size([4, 10])
     """
 
+    @checked(input_size=COUNT, num_classes=COUNT, hidden_size=COUNT, num_layers=COUNT, bidirectional=FLAG,
+             dropout=DROPOUT)
     def __init__(self, input_size: int = 1, num_classes: int = 10, *, hidden_size: int = 64,
                  num_layers: int = 1, bidirectional: bool = False, dropout: float = 0.0) -> None:
-        f = "GRU"
-        c: dict[str, Any] = dict(
-            input_size=_positive(f, "input_size", input_size),
-            num_classes=_positive(f, "num_classes", num_classes),
-            hidden_size=_positive(f, "hidden_size", hidden_size),
-            num_layers=_positive(f, "num_layers", num_layers),
-            bidirectional=_flag(f, "bidirectional", bidirectional),
-            dropout=_dropout(f, dropout),
-        )
+        c: dict[str, Any] = dict(input_size=int(input_size), num_classes=int(num_classes), hidden_size=int(hidden_size),
+                                 num_layers=int(num_layers), bidirectional=bidirectional, dropout=float(dropout))
         super().__init__()
         self.config = c
         self.directions = 2 if c["bidirectional"] else 1
@@ -78,15 +73,11 @@ class RNN(nn.Module):
     torch.Size([4, 10])
     """
 
+    @checked(input_size=COUNT, num_classes=COUNT, hidden_size=COUNT, activation=Choice(*RNN_ACTIVATIONS))
     def __init__(self, input_size: int = 1, num_classes: int = 10, *, hidden_size: int = 64,
                  activation: str = "tanh") -> None:
-        f = "RNN"
-        c: dict[str, Any] = dict(
-            input_size=_positive(f, "input_size", input_size),
-            num_classes=_positive(f, "num_classes", num_classes),
-            hidden_size=_positive(f, "hidden_size", hidden_size),
-            activation=check_choice(f, "activation", activation, RNN_ACTIVATIONS),
-        )
+        c: dict[str, Any] = dict(input_size=int(input_size), num_classes=int(num_classes), hidden_size=int(hidden_size),
+                                 activation=activation.lower())
         super().__init__()
         self.config = c
         self.input = nn.Linear(c["input_size"], c["hidden_size"])
@@ -119,20 +110,14 @@ class AttentionPooling(nn.Module):
     (torch.Size([4, 10]), torch.Size([4, 40]))
     """
 
+    @checked(input_size=COUNT, num_classes=COUNT, length=COUNT, dim=COUNT, heads=COUNT,
+             layers=Real(low=0, integer=True), dropout=DROPOUT)
     def __init__(self, input_size: int = 1, num_classes: int = 10, *, length: int = 40, dim: int = 64,
                  heads: int = 4, layers: int = 1, dropout: float = 0.0) -> None:
-        f = "AttentionPooling"
-        c: dict[str, Any] = dict(
-            input_size=_positive(f, "input_size", input_size),
-            num_classes=_positive(f, "num_classes", num_classes),
-            length=_positive(f, "length", length),
-            dim=_positive(f, "dim", dim),
-            heads=_positive(f, "heads", heads),
-            layers=int(check_number(f, "layers", layers, integer=True, low=0)),
-            dropout=_dropout(f, dropout),
-        )
-        if c["dim"] % c["heads"]:
-            raise fail(f, "heads", f"a divisor of dim={c['dim']}", heads)
+        c: dict[str, Any] = dict(input_size=int(input_size), num_classes=int(num_classes), length=int(length),
+                                 dim=int(dim), heads=int(heads), layers=int(layers), dropout=float(dropout))
+        if c["dim"] % c["heads"]:  # relates two arguments, so it is checked here, not in the table
+            raise fail("AttentionPooling", "heads", f"a divisor of dim={c['dim']}", heads)
         super().__init__()
         self.config = c
         self.embed = nn.Sequential(nn.Conv1d(c["input_size"], c["dim"], 5, padding=2), nn.GELU())
