@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from ._checks import COUNT, FRACTION, MODEL, Function, Optional, Rule, check_number, checked, fail, shown
+from .training.inference import evaluate
 
 PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
@@ -165,12 +166,6 @@ def _weight_tensors(model: nn.Module) -> list[torch.Tensor]:
     return found
 
 
-def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
-    with torch.inference_mode():
-        predictions = torch.cat([model(x[i:i + 1024]).argmax(1) for i in range(0, len(x), 1024)])
-    return (predictions == y).float().mean().item()
-
-
 @checked(models=Rule(_check_models, "a non-empty dict {name: model}", bad=[{}, "models", 3]),
          split=Rule(_check_split, "a pair (x, y) of tensors, e.g. bundle.test", bad=["test", 3, None]),
          batch_size=COUNT, repeats=COUNT)
@@ -199,5 +194,5 @@ def size_speed_table(models: Mapping[str, nn.Module], split: tuple[torch.Tensor,
         rows.append(dict(model=name, parameters=_stored_numbers(model.state_dict()),
                          nonzero_weights=sum(int((w != 0).sum()) for w in _weight_tensors(model)),
                          file_kb=raw / 1024, zipped_kb=zipped / 1024,
-                         latency_ms=latency_ms(model, x[:batch_size], repeats=repeats), accuracy=_accuracy(model, x, y)))
+                         latency_ms=latency_ms(model, x[:batch_size], repeats=repeats), accuracy=evaluate(model, (x, y))["accuracy"]))
     return pd.DataFrame(rows)

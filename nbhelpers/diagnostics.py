@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from ._checks import COUNT, FLAG, Instance, Optional, Rule, checked, fail, shown
+from .models._blocks import weight_parameters
 from .plots import Figure
 from .training.callbacks import Callback, TrainState
 from .training.losses import make_loss
@@ -36,8 +37,7 @@ ACTIVATION_TYPES = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn
 
 def _weights(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
     """The trainable weight matrices and kernels (not biases, not norm scales), in forward order."""
-    return [(name.removesuffix(".weight"), p) for name, p in model.named_parameters()
-            if p.requires_grad and p.ndim >= 2]
+    return [(name.removesuffix(".weight"), p) for name, p in weight_parameters(model, trainable_only=True)]
 
 
 def _activations(model: nn.Module) -> list[tuple[str, nn.Module]]:

@@ -27,6 +27,7 @@ from torch import nn
 
 from ._checks import COUNT, LEARNING_RATE, SEED, Choice, Instance, Real, Rule, checked, fail, shown
 from .evaluation.seeds import effect, mean_ci
+from .models._blocks import weight_parameters
 from .plots import Figure
 from .training.inference import evaluate
 from .training.optimizers import OPTIMIZERS
@@ -35,7 +36,7 @@ Split = tuple[torch.Tensor, torch.Tensor]
 
 
 def _weights(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
-    return [(n, p.detach()) for n, p in model.named_parameters() if p.ndim > 1]  # what fit's l1 penalizes
+    return [(n, p.detach()) for n, p in weight_parameters(model)]  # what fit's l1 penalizes
 
 
 def _check_model(func: str, name: str, model) -> None:

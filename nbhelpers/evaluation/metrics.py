@@ -14,6 +14,7 @@ from torch import nn
 
 from .._checks import MODEL, Optional, Satisfies, checked, fail, shown
 from ..training import predict
+from ..training.inference import correct
 
 Split = tuple[torch.Tensor, torch.Tensor]
 
@@ -43,7 +44,7 @@ def per_class_accuracy(model: nn.Module, split: Split, classes: Sequence[str] | 
     ['cat', 'dog']
     """
     x, y = split
-    return _by_class("per_class_accuracy", predict(model, x).argmax(1) == y.cpu(), y.cpu(), classes)
+    return _by_class("per_class_accuracy", correct(predict(model, x), y.cpu()), y.cpu(), classes)
 
 
 def _by_class(func: str, right: torch.Tensor, y: torch.Tensor, classes) -> dict[str, float]:
@@ -84,7 +85,7 @@ def scores(result, splits: Mapping[str, Split], classes: Sequence[str] | None = 
     per_class: dict = {}
     for name, split in splits.items():
         x, y = split
-        right = predict(model, x).argmax(1) == y.cpu()
+        right = correct(predict(model, x), y.cpu())
         accuracy = _by_class("scores", right, y.cpu(), classes)
         out[f"{name}_accuracy"] = float(right.double().mean())
         per_class.update({f"{name}_accuracy[{c}]": v for c, v in accuracy.items()})

@@ -150,3 +150,13 @@ def _conv_head(width: int, num_classes: int, dim: int, dropout: float) -> list[t
     return layers + [("head", nn.Linear(width, num_classes))]
 
 
+def weight_parameters(model: nn.Module, trainable_only: bool = False) -> list[tuple[str, nn.Parameter]]:
+    """The weight matrices and convolution kernels of ``model`` (parameters with 2 or more
+    dimensions; not biases, not norm scales), by name in forward order: what ``fit(l1=...)``
+    penalizes and what the weight and gradient diagnostics look at.
+
+    >>> [name for name, _ in weight_parameters(nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3), nn.Linear(3, 2)))]
+    ['0.weight', '2.weight']
+    """
+    return [(name, p) for name, p in model.named_parameters() if p.ndim >= 2 and (p.requires_grad or not trainable_only)]
+

@@ -28,6 +28,7 @@ from torch import nn
 
 from .._checks import checked, fail
 from ..data.loader import as_batch_augment, resolve_data
+from ..models._blocks import weight_parameters
 from ..device import amp_dtype, get_device, seed_everything
 from .callbacks import HOOKS, EarlyStopping, StopTraining, TrainState
 from .fit_arguments import FIT_ARGUMENTS
@@ -210,7 +211,7 @@ def _setup(a: dict, callbacks: list) -> _Run:
                        metrics_available=available)
     run = _Run(model=model, forward=torch.compile(model) if a["compile"] else model, optimizer=opt,
                scheduler=scheduler, scaler=scaler, autocast=autocast, loss=a["loss"], loss_fn=loss_fn, classification=classification,
-               l1=a["l1"], l1_weights=[p for p in model.parameters() if p.requires_grad and p.ndim > 1],
+               l1=a["l1"], l1_weights=[p for _, p in weight_parameters(model, trainable_only=True)],
                grad_clip=a["grad_clip"], train_batches=train_batches, valid_batches=valid_batches, device=device,
                channels_last=channels_last, generator=generator, callbacks=callbacks,
                hooks={hook: [getattr(cb, hook) for cb in callbacks if hasattr(cb, hook)] for hook in HOOKS},

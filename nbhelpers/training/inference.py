@@ -25,12 +25,26 @@ from ..device import check_device
 from .losses import make_loss
 
 
-def count_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per sample, whether the prediction in ``out`` (logits) matches ``y``: the course's one
+    definition of accuracy (one logit: binary at 0; soft labels: their largest class)."""
     if out.ndim == 1 or out.shape[-1] == 1:  # one logit: binary
-        return ((out.reshape(-1) > 0) == (y.reshape(-1) > 0.5)).sum()
+        return (out.reshape(-1) > 0) == (y.reshape(-1) > 0.5)
     if y.ndim == out.ndim:  # soft labels (mixup, cutmix, label smoothing)
         y = y.argmax(1)
-    return (out.argmax(1) == y).sum()
+    return out.argmax(1) == y
+
+
+def count_correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return correct(out, y).sum()
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """Where ``model`` lives: its first parameter's or buffer's device (the CPU for a model with
+    neither, e.g. a dynamically quantized one, whose weights are packed)."""
+    first = next(iter(model.parameters()), None)
+    first = first if first is not None else next(iter(model.buffers()), None)
+    return first.device if first is not None else torch.device("cpu")
 
 
 def run_eval(model, batches, loss_fn, classification, autocast, channels_last,
@@ -75,7 +89,7 @@ def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
     {'loss': 0.31, 'accuracy': 0.889}
     """
     loss_fn, classification = make_loss(loss, func="evaluate")
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    device = torch.device(device) if device is not None else model_device(model)
     batches = eval_batches(data, device, "evaluate")
     channels_last = any(isinstance(m, nn.Conv2d) and m.weight.is_contiguous(memory_format=torch.channels_last)
                         and not m.weight.is_contiguous() for m in model.modules())
@@ -93,7 +107,7 @@ def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
     ), batch_size=COUNT)
 def predict(model: nn.Module, x: torch.Tensor | Iterable, *, batch_size: int = 1024) -> torch.Tensor:
     """Model outputs (logits) for ``x``, computed in eval mode in batches, returned on the CPU."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     with torch.no_grad():
         if isinstance(x, torch.Tensor):
