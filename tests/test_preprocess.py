@@ -163,6 +163,14 @@ def test_leakage_check_accepts_resamplers_and_rejects_other_things():
         leakage_check("scale", LogisticRegression(), x, y)
     with pytest.raises(ValueError, match=r"`cv` must be an integer >= 2; got 1"):
         leakage_check(StandardScaler(), LogisticRegression(), x, y, cv=1)
+    with pytest.raises(ValueError, match=r"`seeds` must be a non-empty list or tuple of seeds \(integers >= 0 and "
+                                         r"<= 4294967295\); got \(0, -1\)"):
+        leakage_check(StandardScaler(), LogisticRegression(), x, y, seeds=(0, -1))
+    with pytest.raises(ValueError, match=r"`scoring` must be the name of a scikit-learn scorer.*; got 'acuracy'. "
+                                         r"Did you mean 'accuracy'\?"):
+        leakage_check(StandardScaler(), LogisticRegression(), x, y, scoring="acuracy")
+    with pytest.raises(ValueError, match=r"`y` must be class labels, one per row of x \(60\); got '59 labels'"):
+        leakage_check(StandardScaler(), LogisticRegression(), x, y[1:])
 
 
 def test_fit_on_train_messages():
@@ -233,7 +241,8 @@ def test_score_imputers_messages():
         score_imputers(x, x)
     with pytest.raises(ValueError, match=r"`x_missing` must be an array shaped like x_true \(5, 2\); got \(4, 2\)"):
         score_imputers(x, np.ones((4, 2)))
-    with pytest.raises(ValueError, match=r"make_imputer\(\): `name` must be one of .*Did you mean 'median'\?"):
+    with pytest.raises(ValueError, match=r"score_imputers\(\): `imputers` must be a non-empty list of names from "
+                                         r"'mean', 'median', .*; got \['medain'\]. Did you mean 'median'\?"):
         score_imputers(x, inject_missing(x, 0.5, seed=0)[0], ["medain"])
 
 
@@ -245,7 +254,8 @@ def test_score_fills_by_hand():
     assert table["interpolate"] == pytest.approx(0.0)
     assert table["ffill"] == pytest.approx(np.sqrt(np.mean(np.array([1, 1, 2]) ** 2)) / unit)
     assert table["bfill"] == pytest.approx(np.sqrt(np.mean(np.array([1, 2, 1]) ** 2)) / unit)
-    with pytest.raises(ValueError, match=r"score_fills\(\): `methods` must be one of .* Did you mean 'ffill'\?"):
+    with pytest.raises(ValueError, match=r"score_fills\(\): `methods` must be a non-empty list of names from 'mean', "
+                                         r"'ffill', 'bfill', 'interpolate'; got \['fill'\]. Did you mean 'ffill'\?"):
         score_fills(truth, holes, ["fill"])
 
 
@@ -279,12 +289,41 @@ def test_outlier_messages_and_pipeline():
     with pytest.raises(ValueError, match=r"robust_outliers\(\): `method` must be one of 'zscore', 'mad', 'iqr'; "
                                          r"got 'mda'. Did you mean 'mad'\?"):
         robust_outliers(np.ones((3, 2)), "mda")
-    with pytest.raises(ValueError, match=r"`threshold` must be a real number > 0; got 0"):
+    with pytest.raises(ValueError, match=r"`threshold` must be a real number > 0 or None; got 0"):
         robust_outliers(np.ones((3, 2)), "mad", 0)
     clean = make_pipeline(OutlierToNaN("iqr", 1.5), SimpleImputer(strategy="median"))
     out = clone(clean).fit_transform(np.array([[1.0], [2.0], [3.0], [2.0], [100.0]]))
     assert out.ravel().tolist() == [1.0, 2.0, 3.0, 2.0, 2.0]
     assert OutlierToNaN("iqr", 2.0).get_params() == {"method": "iqr", "threshold": 2.0}
+    with pytest.raises(ValueError, match=r"robust_outliers\(\): `reference` must be rows with as many columns as x "
+                                         r"\(2\); got \(4, 1\)"):
+        robust_outliers(np.ones((3, 2)), reference=np.ones((4, 1)))
+    with pytest.raises(ValueError, match=r"score_outlier_rules\(\): `truth` must be a mask shaped like x_bad \(3, 2\)"):
+        score_outlier_rules(np.ones((3, 2)), np.zeros((3, 1)))
+
+
+def test_outlier_to_nan_checks_its_arguments_in_fit_as_scikit_learn_does():
+    """scikit-learn's estimators only store their arguments in ``__init__`` (``clone`` and
+    ``set_params`` rely on it): the bad values of the class's table are caught by ``fit``, and
+    the message names the class, where the reader gave them."""
+    from nbhelpers._checks import declared
+
+    x = np.array([[1.0], [2.0], [3.0], [2.0], [100.0]])
+    table = declared(OutlierToNaN)
+    assert set(table) == {"method", "threshold"}
+    cases = [(argument, bad) for argument, constraint in table.items() for bad in constraint.bad_values()]
+    assert len(cases) >= 4
+    for argument, bad in cases:
+        step = OutlierToNaN(**{argument: bad})  # stored as given: scikit-learn's rule
+        with pytest.raises(ValueError) as error:
+            step.fit(x)
+        message = str(error.value)
+        assert message.startswith(f"OutlierToNaN(): `{argument}` must be ") and f"; got {bad!r}" in message, message
+        assert not hasattr(step, "low_"), "nothing is learned from bad arguments"
+    step = OutlierToNaN("mad").set_params(method="mda")  # set_params does not check either: fit does
+    with pytest.raises(ValueError, match=r"OutlierToNaN\(\): `method` must be one of 'zscore', 'mad', 'iqr'; got "
+                                         r"'mda'. Did you mean 'mad'\?"):
+        step.fit(x)
 
 
 def test_inject_outliers_and_scoring_rules():
@@ -322,8 +361,10 @@ def test_make_imbalanced_types_default_and_messages():
     with pytest.raises(ValueError, match=r"make_imbalanced\(\): `ratio` must be a real number >= 0.005 and <= 0.5; "
                                          r"got 0.8"):
         make_imbalanced(x, y, 0.8, minority=0)
-    with pytest.raises(ValueError, match=r"`y` must be integer class labels, one per row of x \(300\)"):
+    with pytest.raises(ValueError, match=r"`y` must be integer class labels, one per row of x; got torch.float32"):
         make_imbalanced(x, y.float(), 0.1)
+    with pytest.raises(ValueError, match=r"`y` must be integer class labels, one per row of x \(300\); got '299 labels'"):
+        make_imbalanced(x, y[1:], 0.1)
 
 
 def test_resample_counts_rows_and_types():
@@ -398,3 +439,25 @@ def test_compare_preprocessing_is_repeatable_and_tidy():
     assert len(study.plot().axes) >= 2
     with pytest.raises(ValueError, match=r"compare_preprocessing\(\): `pipelines` must be a dict"):
         compare_preprocessing(data, [StandardScaler()])
+    func = "Comparison.versus"
+    with pytest.raises(ValueError, match=rf"{func}\(\): `a` must be a setting of this comparison: 'raw', 'standard'; "
+                                         r"got 'standart'. Did you mean 'standard'\?"):
+        study.versus("standart", "raw")
+    with pytest.raises(ValueError, match=rf"{func}\(\): `b` must be a setting of this comparison other than a: 'raw'"):
+        study.versus("standard", "standard")
+    with pytest.raises(ValueError, match=r"Comparison.summary\(\): `metric` must be a metric column of `runs`: "
+                                         r"'valid_loss', .*; got 'accuracy'. Did you mean 'valid_accuracy'\?"):
+        study.summary("accuracy")
+    with pytest.raises(ValueError, match=r"Comparison.epochs_to\(\): `threshold` must be a real number; got '90%'"):
+        study.epochs_to("90%")
+    with pytest.raises(ValueError, match=r"Comparison.plot\(\): `split` must be a split of `history`: 'train', 'valid'; "
+                                         r"got 'test'"):
+        study.plot(split="test")
+    with pytest.raises(ValueError, match=r"Comparison.plot\(\): `metrics` must be a per-epoch metric of `history`: "
+                                         r"'loss', 'accuracy', .*; got 'acc'"):
+        study.plot(["loss", "acc"])
+    with pytest.raises(ValueError, match=r"compare_preprocessing\(\): `minority` must be an integer >= 0 and <= 2; got 3"):
+        compare_preprocessing(data, {"raw": None}, seeds=(0,), epochs=1, minority=3)
+    with pytest.raises(ValueError, match=r"compare_preprocessing\(\): `data` must be a DataBundle.* or a function "
+                                         r"seed -> DataBundle; got \"a function returning 'tuple'\""):
+        compare_preprocessing(lambda seed: data(seed).train, {"raw": None}, seeds=(0,), epochs=1)

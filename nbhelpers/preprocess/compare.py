@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import difflib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,15 +32,19 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import check_choice, check_number, check_type, fail
+from .._checks import COUNT, LEARNING_RATE, SEED, Choice, Instance, Optional, Real, checked, check_number, fail, shown
 from ..data import DataBundle
 from ..device import seed_everything
 from ..evaluation.seeds import mean_ci, summarize, versus
 from ..models import MLP
 from ..plots import Figure
 from ..training import fit, predict
+from ..training.fit_arguments import FIT_ARGUMENTS
+from .arguments import BUNDLE, DATA, DATA_OR_FUNCTION, MODEL_BUILDER, PIPELINES, SEEDS
 from .imbalance import REMEDIES, class_weights, resample
-from .leakage import BUNDLE, fit_on_train
+from .leakage import fit_on_train
+
+MINORITY = Optional(Real(low=0, integer=True))
 
 
 def _scores(model: nn.Module, split: tuple, classes: Sequence[str], minority: int, accuracy: str) -> dict[str, float]:
@@ -53,9 +58,25 @@ def _scores(model: nn.Module, split: tuple, classes: Sequence[str], minority: in
             accuracy: float((true == pred).mean()), **{f"recall_{c}": float(v) for c, v in zip(classes, r)}}
 
 
-def _check_model(func: str, model: Any) -> None:
-    if model is not None and not callable(model):
-        raise fail(func, "model", "None or a function (in_features, num_classes) -> nn.Module", model)
+def _check_bundle(func: str, data: Any, minority: int | None) -> None:
+    """What training needs of a bundle: classes, a validation split, and ``minority`` one of its classes."""
+    if not isinstance(data, DataBundle):  # what a function seed -> bundle returned
+        raise fail(func, "data", BUNDLE + " or a function seed -> DataBundle", f"a function returning {shown(data)!r}")
+    if data.classes is None or data.valid is None:
+        raise fail(func, "data", "a classification bundle with a validation split", repr(data.name))
+    if minority is not None:
+        check_number(func, "minority", minority, integer=True, low=0, high=data.num_classes - 1)
+
+
+def _one_of(func: str, name: str, value: Any, options: Sequence, what: str) -> Any:
+    """``value`` if it is one of ``options`` (settings, columns, splits found in the results), else
+    the standard error listing them, with a did-you-mean for a misspelled name."""
+    options = list(options)
+    if isinstance(value, str | int | float) and value in options:
+        return value
+    close = difflib.get_close_matches(value, [str(o) for o in options], n=1) if isinstance(value, str) else []
+    raise fail(func, name, f"{what}: " + ", ".join(map(repr, options)), shown(value),
+               f"Did you mean {close[0]!r}?" if close else "")
 
 
 def _train(data: DataBundle, *, model: Callable | None, epochs: int, lr: float, batch_size: int, seed: int,
@@ -75,6 +96,8 @@ def _train(data: DataBundle, *, model: Callable | None, epochs: int, lr: float, 
     return {"valid_loss": result.final.get("valid_loss", math.nan), **scores}, result.history
 
 
+@checked(data=DATA, remedy=Choice(*REMEDIES), minority=MINORITY, steps=COUNT, lr=LEARNING_RATE, batch_size=COUNT,
+         model=MODEL_BUILDER, seed=SEED, callbacks=FIT_ARGUMENTS["callbacks"])
 def train_with_remedy(data: DataBundle, remedy: str = "none", *, minority: int | None = None, steps: int = 300,
                       lr: float = 1e-3, batch_size: int = 64, model: Callable | None = None, seed: int = 0,
                       callbacks: Sequence = ()) -> dict[str, Any]:
@@ -94,19 +117,10 @@ def train_with_remedy(data: DataBundle, remedy: str = "none", *, minority: int |
     >>> list(run)[:4], 0 <= run["rare_recall"] <= 1
     (['balanced_accuracy', 'rare_recall', 'rare_precision', 'rare_f1'], True)
     """
-    func = "train_with_remedy"
-    check_type(func, "data", data, DataBundle, BUNDLE)
-    if data.classes is None or data.valid is None:
-        raise fail(func, "data", "a classification bundle with a validation split", repr(data.name))
-    remedy = check_choice(func, "remedy", remedy, REMEDIES)
-    check_number(func, "steps", steps, integer=True, low=1)
-    check_number(func, "batch_size", batch_size, integer=True, low=1)
-    check_number(func, "seed", seed, integer=True, low=0, high=2**32 - 1)
-    _check_model(func, model)
+    _check_bundle("train_with_remedy", data, minority)
     counts = torch.bincount(data.train[1].cpu(), minlength=data.num_classes)
     if minority is None:  # decided before resampling, which evens the counts out
         minority = int(torch.where(counts > 0, counts, counts.max() + 1).argmin())
-    check_number(func, "minority", minority, integer=True, low=0, high=data.num_classes - 1)
     loss: Any = "cross_entropy"
     if remedy == "weighted":
         weight = class_weights(data.train[1], data.num_classes)
@@ -131,18 +145,32 @@ class Comparison:
     runs: pd.DataFrame
     history: pd.DataFrame
 
+    def _metric(self, func: str, name: str, metric: Any) -> str:
+        return _one_of(func, name, metric, [c for c in self.runs.columns if c not in ("setting", "seed")],
+                       "a metric column of `runs`")
+
+    def _curve(self, func: str, metric: Any, split: Any, name: str = "metric") -> None:
+        """Check a per-epoch ``metric`` and a ``split`` against what ``history`` holds."""
+        _one_of(func, "split", split, self.history["split"].unique(), "a split of `history`")
+        _one_of(func, name, metric, [c for c in self.history.columns if c not in ("epoch", "split", "setting", "seed")],
+                "a per-epoch metric of `history`")
+
     def summary(self, metric: str = "valid_accuracy") -> pd.DataFrame:
         """Mean and 95% t-interval of ``metric`` per setting."""
-        return summarize(self.runs, by="setting", metric=metric)
+        return summarize(self.runs, by="setting", metric=self._metric("Comparison.summary", "metric", metric))
 
     def versus(self, a: str, b: str, metric: str = "valid_accuracy") -> str:
         """Setting ``a`` minus setting ``b`` on ``metric``, paired by seed, as one sentence (`versus`)."""
-        return versus(self.runs, "setting", a, b, metric)
+        func, settings = "Comparison.versus", list(self.runs["setting"].unique())
+        _one_of(func, "a", a, settings, "a setting of this comparison")
+        _one_of(func, "b", b, [s for s in settings if s != a], "a setting of this comparison other than a")
+        return versus(self.runs, "setting", a, b, self._metric(func, "metric", metric))
 
+    @checked(threshold=Real())
     def epochs_to(self, threshold: float, metric: str = "accuracy", split: str = "valid") -> pd.DataFrame:
         """Per setting: in how many runs ``metric`` on ``split`` reached ``threshold`` (at least it
         for accuracy, at most it for a loss), and after how many epochs (mean and 95% CI of those runs)."""
-        check_number("Comparison.epochs_to", "threshold", threshold)
+        self._curve("Comparison.epochs_to", metric, split)
         rows = self.history[self.history["split"] == split]
         hit = rows[rows[metric] <= threshold] if "loss" in metric else rows[rows[metric] >= threshold]
         first = hit.groupby(["setting", "seed"], sort=False)["epoch"].min().rename("epochs").reset_index()
@@ -153,12 +181,17 @@ class Comparison:
         table.insert(2, "reached", table.pop("n").fillna(0).astype(int))
         return table
 
+    @checked(title=Instance(str, "a string"))
     def plot(self, metrics: str | Sequence[str] = ("loss", "accuracy"), split: str = "valid", title: str = "") -> Figure:
         """Each of ``metrics`` per epoch on ``split``: mean over seeds with its 95% t-interval as a
         band, one line per setting, one panel per metric."""
+        metrics = [metrics] if isinstance(metrics, str) else list(metrics) if isinstance(metrics, list | tuple) else metrics
+        if not (isinstance(metrics, list) and metrics):
+            raise fail("Comparison.plot", "metrics", "a metric name or a non-empty list of them", shown(metrics))
+        for metric in metrics:
+            self._curve("Comparison.plot", metric, split, "metrics")
         import seaborn as sns
 
-        metrics = [metrics] if isinstance(metrics, str) else list(metrics)
         rows = self.history[self.history["split"] == split]
         fig = Figure(figsize=(4.4 * len(metrics), 3.2), layout="constrained")
         with sns.axes_style("whitegrid"):
@@ -171,6 +204,8 @@ class Comparison:
         return fig
 
 
+@checked(data=DATA_OR_FUNCTION, pipelines=PIPELINES, seeds=SEEDS, epochs=COUNT, lr=LEARNING_RATE, batch_size=COUNT,
+         model=MODEL_BUILDER, minority=MINORITY)
 def compare_preprocessing(data: DataBundle | Callable[[int], DataBundle], pipelines: Mapping[str, Any], *,
                           seeds: Sequence[int] = (0, 1, 2), epochs: int = 20, lr: float = 1e-3, batch_size: int = 64,
                           model: Callable | None = None, minority: int | None = None) -> Comparison:
@@ -189,19 +224,14 @@ def compare_preprocessing(data: DataBundle | Callable[[int], DataBundle], pipeli
     >>> study.runs[["setting", "seed"]].values.tolist()
     [['raw', 0], ['raw', 1], ['standard', 0], ['standard', 1]]
     """
-    func = "compare_preprocessing"
-    if not callable(data):
-        check_type(func, "data", data, DataBundle, BUNDLE + " or a function seed -> DataBundle")
-    check_type(func, "pipelines", pipelines, Mapping, "a dict of name -> transformer (or None)")
-    check_number(func, "epochs", epochs, integer=True, low=1)
-    check_number(func, "minority", minority, integer=True, low=0, allow_none=True)
-    _check_model(func, model)
+    if isinstance(data, DataBundle):
+        _check_bundle("compare_preprocessing", data, minority)
     runs, histories = [], []
     for name, pipeline in pipelines.items():
         for seed in seeds:
-            check_number(func, "seeds", seed, integer=True, low=0, high=2**32 - 1)
-            bundle = data(int(seed)) if callable(data) else data
-            check_type(func, "data", bundle, DataBundle, BUNDLE)
+            bundle = data if isinstance(data, DataBundle) else data(int(seed))
+            if bundle is not data:
+                _check_bundle("compare_preprocessing", bundle, minority)
             if pipeline is not None:
                 bundle = fit_on_train(pipeline, bundle)[0]
             started = time.perf_counter()

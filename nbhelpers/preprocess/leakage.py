@@ -26,22 +26,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._checks import check_number, check_type, fail
+from .._checks import Real, Rule, checked, fail
 from ..data import DataBundle
-
-BUNDLE = "a DataBundle, e.g. DataBundle((x_train, y_train), (x_valid, y_valid), None, classes)"
+from .arguments import (DATA, SCORING, SEEDS, TRANSFORMER, array, as_floats, check_array, check_scoring, labels,
+                        sklearn_object)
 
 
 def _array(func: str, name: str, x: Any, ndims: tuple[int, ...] = (2,)) -> np.ndarray:
-    """A float64 NumPy copy of a tensor or array, checked for its number of dimensions."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    if isinstance(x, (pd.DataFrame, pd.Series)):
-        x = x.to_numpy()
-    if not isinstance(x, np.ndarray) or x.ndim not in ndims or x.size == 0:
-        shape = getattr(x, "shape", type(x).__name__)
-        raise fail(func, name, f"a non-empty {' or '.join(f'{d}-D' for d in ndims)} array or tensor", shape)
-    return np.array(x, dtype=np.float64)
+    """A float64 NumPy copy of a tensor or array, checked for its number of dimensions (for the
+    arguments no table checks, e.g. ``transform``'s ``x``)."""
+    return as_floats(check_array(func, name, x, ndims))
 
 
 def _like(values: np.ndarray, template: Any) -> Any:
@@ -52,6 +46,7 @@ def _like(values: np.ndarray, template: Any) -> Any:
     return values
 
 
+@checked(transformer=TRANSFORMER, data=DATA)
 def fit_on_train(transformer: Any, data: DataBundle) -> tuple[DataBundle, Any]:
     """Fit a copy of ``transformer`` on ``data.train`` only; transform every split with it.
 
@@ -65,11 +60,6 @@ def fit_on_train(transformer: Any, data: DataBundle) -> tuple[DataBundle, Any]:
     >>> round(float(scaled.train[0].min()), 4), round(float(scaled.train[0].max()), 4)
     (0.0, 1.0)
     """
-    func = "fit_on_train"
-    check_type(func, "data", data, DataBundle, BUNDLE)
-    if not (hasattr(transformer, "fit") and hasattr(transformer, "transform")):
-        raise fail(func, "transformer", "a scikit-learn transformer with fit and transform, e.g. StandardScaler()",
-                   transformer)
     flat = lambda x: x.detach().cpu().reshape(len(x), -1).numpy()  # noqa: E731
     from sklearn.base import clone
 
@@ -79,6 +69,14 @@ def fit_on_train(transformer: Any, data: DataBundle) -> tuple[DataBundle, Any]:
     return replace(data, train=apply(data.train), valid=apply(data.valid), test=apply(data.test)), fitted
 
 
+@checked(step=sklearn_object(lambda v: hasattr(v, "fit_resample") or hasattr(v, "fit_transform"),
+                             "a scikit-learn transformer or an imbalanced-learn sampler, e.g. StandardScaler()",
+                             bad=["scale", 3]),
+         model=sklearn_object(lambda v: hasattr(v, "fit") and hasattr(v, "predict"),
+                              "a scikit-learn model with fit and predict, e.g. LogisticRegression()",
+                              bad=["logistic", 3]),
+         x=array(2), y=labels("class labels, one per row of x", integer=False), seeds=SEEDS, cv=Real(low=2, integer=True),
+         scoring=Rule(check_scoring, SCORING, bad=["acuracy", 3]))
 def leakage_check(step: Any, model: Any, x: Any, y: Any, *, seeds: Sequence[int] = (0, 1, 2), cv: int = 5,
                   scoring: str = "accuracy") -> pd.DataFrame:
     """Cross-validated ``scoring`` of ``model`` with ``step`` fit on all rows (leaky) vs inside each training fold.
@@ -95,22 +93,19 @@ def leakage_check(step: Any, model: Any, x: Any, y: Any, *, seeds: Sequence[int]
     >>> table["fit_on"].tolist()
     ['all rows (leaky)', 'training folds only (pipeline)']
     """
-    func = "leakage_check"
+    x, y = as_floats(x), np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
+    if len(y) != len(x):
+        raise fail("leakage_check", "y", f"class labels, one per row of x ({len(x)})", f"{len(y)} labels")
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedKFold, cross_val_score
 
     sampler = hasattr(step, "fit_resample")
-    if not (sampler or hasattr(step, "fit_transform")):
-        raise fail(func, "step", "a scikit-learn transformer or an imbalanced-learn sampler", step)
-    check_number(func, "cv", cv, integer=True, low=2)
-    x, y = _array(func, "x", x), np.asarray(y.cpu() if isinstance(y, torch.Tensor) else y)
     if sampler:
         from imblearn.pipeline import make_pipeline
     else:
         from sklearn.pipeline import make_pipeline
     rows = []
     for seed in seeds:
-        check_number(func, "seeds", seed, integer=True, low=0, high=2**32 - 1)
         folds = StratifiedKFold(int(cv), shuffle=True, random_state=int(seed))
         seen = clone(step).fit_resample(x, y) if sampler else (clone(step).fit_transform(x, y), y)
         leaky = cross_val_score(clone(model), *seen, cv=folds, scoring=scoring).mean()

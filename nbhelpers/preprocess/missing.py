@@ -16,13 +16,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, check_number, check_type, fail
-from .leakage import _array, _like
+from .._checks import FLAG, SEED, Choice, Real, Rule, checked, check_number, fail
+from .arguments import array, array_words, as_floats, check_names, name_words, names
+from .leakage import _like
 
 IMPUTERS = ("mean", "median", "knn", "iterative")
 FILLS = ("mean", "ffill", "bfill", "interpolate")
+IMPUTER_WORDS = name_words(IMPUTERS) + ", or a dict of name -> scikit-learn imputer"
 
 
+def _check_imputers(func: str, name: str, imputers: Any) -> Any:
+    if isinstance(imputers, Mapping):
+        if imputers and all(hasattr(i, "fit_transform") for i in imputers.values()):
+            return imputers
+        raise fail(func, name, IMPUTER_WORDS, imputers)
+    return check_names(func, name, imputers, IMPUTERS, IMPUTER_WORDS)
+
+
+@checked(x=array(1, 2), rate=Real(low=0, high=1, low_open=True), mechanism=Choice("mcar", "mar"),
+         driver=Real(low=0, integer=True), seed=SEED)
 def inject_missing(x: Any, rate: float, mechanism: str = "mcar", *, driver: int = 0, seed: int = 0) -> tuple[Any, Any]:
     """A copy of ``x`` with about ``rate`` of its entries set to NaN, and the mask of them.
 
@@ -36,15 +48,15 @@ def inject_missing(x: Any, rate: float, mechanism: str = "mcar", *, driver: int 
     >>> round(float(mask.mean()), 2), bool(np.isnan(x_nan[mask]).all())
     (0.21, True)
     """
-    func = "inject_missing"
-    mechanism = check_choice(func, "mechanism", mechanism, ("mcar", "mar"))
-    values = _array(func, "x", x, (1, 2) if mechanism == "mcar" else (2,))
-    check_number(func, "rate", rate, low=0, high=0.5 if mechanism == "mar" else 1, low_open=True)
-    check_number(func, "seed", seed, integer=True, low=0)
+    func, values = "inject_missing", as_floats(x)
+    if mechanism == "mar":  # what "mar" needs of the others: columns, one of them `driver`, and a rate it can reach
+        if values.ndim != 2:
+            raise fail(func, "x", array_words((2,)), values.shape, "mechanism='mar' needs columns.")
+        check_number(func, "rate", rate, low=0, high=0.5, low_open=True)
+        check_number(func, "driver", driver, integer=True, low=0, high=values.shape[1] - 1)
     rng = np.random.default_rng(int(seed))
     chance = np.full(values.shape, float(rate))
     if mechanism == "mar":
-        check_number(func, "driver", driver, integer=True, low=0, high=values.shape[1] - 1)
         rank = values[:, driver].argsort(kind="stable").argsort() / max(len(values) - 1, 1)
         chance = np.repeat((2 * rate * rank)[:, None], values.shape[1], axis=1)
         chance[:, driver] = 0
@@ -53,6 +65,7 @@ def inject_missing(x: Any, rate: float, mechanism: str = "mcar", *, driver: int 
     return _like(values, x), _like(mask, x)
 
 
+@checked(name=Choice(*IMPUTERS), seed=SEED)
 def make_imputer(name: str, seed: int = 0) -> Any:
     """scikit-learn's imputer for ``name``: ``mean``, ``median``, ``knn`` (5 neighbours) or
     ``iterative`` (each column regressed on the others with ``BayesianRidge``, 3 rounds: on the
@@ -63,7 +76,6 @@ def make_imputer(name: str, seed: int = 0) -> Any:
     >>> make_imputer("median")
     SimpleImputer(strategy='median')
     """
-    name = check_choice("make_imputer", "name", name, IMPUTERS)
     from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (IterativeImputer is experimental)
     from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 
@@ -74,6 +86,8 @@ def make_imputer(name: str, seed: int = 0) -> Any:
     return SimpleImputer(strategy=name)
 
 
+@checked(x_true=array(2), x_missing=array(2), imputers=Rule(_check_imputers, IMPUTER_WORDS,
+                                                            bad=[["medain"], [], {"zero": 0}, "mean"]), scale=FLAG)
 def score_imputers(x_true: Any, x_missing: Any, imputers: Sequence[str] | Mapping[str, Any] = IMPUTERS, *,
                    scale: bool = True) -> pd.DataFrame:
     """RMSE of each imputer on the entries missing in ``x_missing``, against ``x_true``.
@@ -92,13 +106,12 @@ def score_imputers(x_true: Any, x_missing: Any, imputers: Sequence[str] | Mappin
     from sklearn.base import clone
 
     func = "score_imputers"
-    truth, holes = _array(func, "x_true", x_true), _array(func, "x_missing", x_missing)
+    truth, holes = as_floats(x_true), as_floats(x_missing)
     if holes.shape != truth.shape:
         raise fail(func, "x_missing", f"an array shaped like x_true {truth.shape}", holes.shape)
     mask = np.isnan(holes) & ~np.isnan(truth)
     if not mask.any():
         raise fail(func, "x_missing", "x_true with some entries set to NaN (see inject_missing)", "no missing entries")
-    check_type(func, "scale", scale, bool, "True or False")
     named = imputers.items() if isinstance(imputers, Mapping) else ((n, make_imputer(n)) for n in imputers)
     unit = np.nanstd(truth, axis=0)
     center, spread = (np.nanmean(holes, 0), np.nanstd(holes, 0)) if scale else (0.0, 1.0)
@@ -115,6 +128,7 @@ def score_imputers(x_true: Any, x_missing: Any, imputers: Sequence[str] | Mappin
     return pd.DataFrame(rows)
 
 
+@checked(series_true=array(1), series_missing=array(1), methods=names(FILLS))
 def score_fills(series_true: Any, series_missing: Any, methods: Sequence[str] = FILLS) -> pd.DataFrame:
     """RMSE (in standard deviations of the true series) of filling a time series' gaps by
     ``mean``, ``ffill`` (last value seen), ``bfill`` (next value) or linear ``interpolate``.
@@ -127,7 +141,7 @@ def score_fills(series_true: Any, series_missing: Any, methods: Sequence[str] = 
     {'mean': 0.94, 'ffill': 0.12, 'bfill': 0.12, 'interpolate': 0.01}
     """
     func = "score_fills"
-    truth, holes = _array(func, "series_true", series_true, (1,)), _array(func, "series_missing", series_missing, (1,))
+    truth, holes = as_floats(series_true), as_floats(series_missing)
     if holes.shape != truth.shape:
         raise fail(func, "series_missing", f"a series as long as series_true ({len(truth)})", holes.shape)
     mask = np.isnan(holes) & ~np.isnan(truth)
@@ -135,7 +149,7 @@ def score_fills(series_true: Any, series_missing: Any, methods: Sequence[str] = 
     fills = {"mean": lambda: s.fillna(s.mean()), "ffill": lambda: s.ffill().bfill(), "bfill": lambda: s.bfill().ffill(),
              "interpolate": lambda: s.interpolate(limit_direction="both")}
     for method in methods:
-        filled = fills[check_choice(func, "methods", method, FILLS)]().to_numpy()
+        filled = fills[method]().to_numpy()
         rows.append({"method": method, "rmse": float(np.sqrt(np.mean(((filled - truth) / unit)[mask] ** 2)))})
     return pd.DataFrame(rows)
 

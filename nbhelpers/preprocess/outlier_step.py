@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from .._checks import check_arguments
 from .leakage import _array
-from .outliers import _bounds
+from .outliers import RULE_ARGUMENTS, _bounds
 
 
 class OutlierToNaN(TransformerMixin, BaseEstimator):
@@ -26,11 +27,18 @@ class OutlierToNaN(TransformerMixin, BaseEstimator):
     [1.0, 2.0, 3.0, 2.0, 2.0]
     """
 
+    # What `method` and `threshold` may be. scikit-learn's rule is that ``__init__`` only stores
+    # its arguments (``clone`` and ``set_params`` rely on it), so ``fit`` checks them, as
+    # scikit-learn's own estimators do; the messages name the class, where they were given.
+    __checked__ = RULE_ARGUMENTS
+
     def __init__(self, method: str = "mad", threshold: float | None = None):
         self.method, self.threshold = method, threshold
 
     def fit(self, x: Any, y: Any = None) -> OutlierToNaN:
-        self.low_, self.high_ = _bounds("OutlierToNaN", _array("OutlierToNaN.fit", "x", x), self.method, self.threshold)
+        rule = check_arguments("OutlierToNaN", self.__checked__, {"method": self.method, "threshold": self.threshold})
+        values = _array("OutlierToNaN.fit", "x", x)
+        self.low_, self.high_ = _bounds(values, rule["method"], rule["threshold"])
         return self
 
     def transform(self, x: Any) -> np.ndarray:

@@ -9,12 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import check_choice, check_number
-from .leakage import _array, _like
+from .._checks import SEED, Choice, Optional, Real, checked, fail
+from .arguments import array, as_floats, names
+from .leakage import _like
 
 OUTLIER_RULES = {"zscore": 3.0, "mad": 3.5, "iqr": 1.5}  # textbook thresholds: 3 sd, Iglewicz-Hoaglin, Tukey
+# A rule and its threshold: `robust_outliers`' arguments, and `OutlierToNaN`'s (checked in its `fit`).
+RULE_ARGUMENTS = dict(method=Choice(*OUTLIER_RULES), threshold=Optional(Real(low=0, low_open=True)))
 
 
+@checked(x=array(1, 2), rate=Real(low=0, high=1, low_open=True), factor=Real(), seed=SEED)
 def inject_outliers(x: Any, rate: float, factor: float = 10.0, *, seed: int = 0) -> tuple[Any, Any]:
     """A copy of ``x`` with about ``rate`` of its entries multiplied by ``factor`` (a unit slip:
     centimetres typed as millimetres), and the mask of them. Tensors in, tensors out.
@@ -23,20 +27,16 @@ def inject_outliers(x: Any, rate: float, factor: float = 10.0, *, seed: int = 0)
     >>> float(x_bad[mask].min()), float(x_bad[~mask].max())
     (10.0, 1.0)
     """
-    func = "inject_outliers"
-    values = _array(func, "x", x, (1, 2))
-    check_number(func, "rate", rate, low=0, high=1, low_open=True)
-    check_number(func, "factor", factor)
-    check_number(func, "seed", seed, integer=True, low=0)
+    values = as_floats(x)
     mask = np.random.default_rng(int(seed)).random(values.shape) < rate
     values[mask] *= factor
     return _like(values, x), _like(mask, x)
 
 
-def _bounds(func: str, reference: np.ndarray, method: str, threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column ``(low, high)``: values outside are outliers. A column without spread has none."""
-    method = check_choice(func, "method", method, OUTLIER_RULES)
-    t = OUTLIER_RULES[method] if threshold is None else check_number(func, "threshold", threshold, low=0, low_open=True)
+def _bounds(reference: np.ndarray, method: str, threshold: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column ``(low, high)``: values outside are outliers. A column without spread has none.
+    ``method`` and ``threshold`` were checked against `RULE_ARGUMENTS` by the caller."""
+    t = OUTLIER_RULES[method] if threshold is None else threshold
     if method == "iqr":
         low, high = np.nanpercentile(reference, [25, 75], axis=0)
         scale = high - low
@@ -46,6 +46,7 @@ def _bounds(func: str, reference: np.ndarray, method: str, threshold: float | No
     return np.where(scale > 0, low - t * scale, -np.inf), np.where(scale > 0, high + t * scale, np.inf)
 
 
+@checked(x=array(2), **RULE_ARGUMENTS, reference=array(2, optional=True))
 def robust_outliers(x: Any, method: str = "mad", threshold: float | None = None, *, reference: Any = None) -> Any:
     """Boolean mask of the entries of ``x`` that a per-column rule calls outliers.
 
@@ -60,12 +61,15 @@ def robust_outliers(x: Any, method: str = "mad", threshold: float | None = None,
     >>> robust_outliers(x, "mad").ravel().tolist(), robust_outliers(x, "zscore").ravel().tolist()
     ([False, False, False, False, True], [False, False, False, False, False])
     """
-    values = _array("robust_outliers", "x", x)
-    ref = values if reference is None else _array("robust_outliers", "reference", reference)
-    low, high = _bounds("robust_outliers", ref, method, threshold)
+    values = as_floats(x)
+    ref = values if reference is None else as_floats(reference)
+    if ref.shape[1] != values.shape[1]:
+        raise fail("robust_outliers", "reference", f"rows with as many columns as x ({values.shape[1]})", ref.shape)
+    low, high = _bounds(ref, method, threshold)
     return _like((values < low) | (values > high), x)
 
 
+@checked(x_bad=array(2), truth=array(2), methods=names(tuple(OUTLIER_RULES)))
 def score_outlier_rules(x_bad: Any, truth: Any, methods: Sequence[str] = tuple(OUTLIER_RULES)) -> pd.DataFrame:
     """How well each rule finds the outliers marked in ``truth``: one row per method with its
     ``threshold``, ``flagged`` (share of entries), ``precision`` and ``recall``.
@@ -74,10 +78,11 @@ def score_outlier_rules(x_bad: Any, truth: Any, methods: Sequence[str] = tuple(O
     >>> score_outlier_rules(x_bad, truth, ["mad"])[["precision", "recall"]].round(2).values.tolist()
     [[0.96, 1.0]]
     """
-    truth = _array("score_outlier_rules", "truth", truth) > 0
+    truth = as_floats(truth) > 0
+    if truth.shape != tuple(x_bad.shape):
+        raise fail("score_outlier_rules", "truth", f"a mask shaped like x_bad {tuple(x_bad.shape)}", truth.shape)
     rows = []
     for method in methods:
-        method = check_choice("score_outlier_rules", "methods", method, OUTLIER_RULES)
         flags = np.asarray(robust_outliers(x_bad, method))
         hits = (flags & truth).sum()
         rows.append({"method": method, "threshold": OUTLIER_RULES.get(method), "flagged": flags.mean(),
