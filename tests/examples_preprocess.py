@@ -1,8 +1,8 @@
 """Valid calls of the public names in preprocess/, for tests/test_arguments.py: each is a function
 returning the keyword arguments of one cheap call.
 
-`OutlierToNaN` has none: scikit-learn wants its ``__init__`` to only store the arguments, so it
-checks them in ``fit``; tests/test_preprocess.py feeds them bad values there."""
+`OutlierToNaN` is a scikit-learn estimator, whose ``__init__`` only stores its arguments: it
+checks them in ``fit``, which ``THEN`` calls after the constructor."""
 
 import numpy as np
 import torch
@@ -55,3 +55,6 @@ EXAMPLES = {
     "train_with_remedy": lambda: dict(data=tabular("wine"), remedy="under", minority=0, steps=2, lr=1e-3,
                                       batch_size=64, model=None, seed=0, callbacks=[]),
 }
+
+EXAMPLES["OutlierToNaN"] = lambda: dict(method="mad", threshold=None)
+THEN = {"OutlierToNaN": lambda step: step.fit(table())}

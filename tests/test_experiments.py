@@ -187,7 +187,7 @@ def test_gallery_shows_the_same_images_in_every_row():
     assert np.allclose(first, x[0, 0].numpy()) and np.allclose(axes[1, 0].get_images()[0].get_array(), first)
     assert np.allclose(axes[2, 0].get_images()[0].get_array(), x[0, 0].flip(-1).numpy())
     assert [ax.get_ylabel() for ax in axes[:, 0]] == ["original", "none", "flip"]
-    with pytest.raises(ValueError, match=r"`augments\['bad'\]` must be one of"):
+    with pytest.raises(ValueError, match=r"`augments` must be a dict of row label -> augmentation.*`augments\['bad'\]` is 3, which is not callable"):
         gallery(x, {"bad": 3})
     with pytest.raises(ValueError, match="`x` must be a float tensor"):
         gallery(torch.zeros(2, 8, 8), {})
