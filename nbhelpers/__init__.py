@@ -20,7 +20,7 @@ from .diagnostics import ActivationStats, GradientNorms, layer_gradients, plot_l
 from .evaluation import (better_for, ci_text, effect, gain_table, mean_ci, paired_gain, per_class_accuracy, per_class_long, scores,
                          summarize, text_format, verdict, versus)
 from .models import CNN, GRU, MLP, RNN, AttentionPooling, ResNet, count_parameters, make_activation, width_for_budget
-from .plots import Figure, compare_curves, learning_curves, plot_ci, show_images
+from .plots import compare_curves, learning_curves, plot_ci, show_images
 from .preprocess import (Comparison, class_weights, compare_preprocessing,
                          fit_on_train, inject_missing, inject_outliers, leakage_check, make_imbalanced, make_imputer,
                          resample, robust_outliers, score_fills, score_imputers, score_outlier_rules, train_with_remedy)
@@ -65,10 +65,14 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # The one name that needs scikit-learn to be defined: loaded on first use, so that
-    # `import nbhelpers` does not pay for scikit-learn (tests/test_architecture.py checks it).
-    if name == "OutlierToNaN":
+    # The two names whose classes need a heavy library to be defined, made on first use so that
+    # `import nbhelpers` pays for neither (tests/test_architecture.py checks it).
+    if name == "OutlierToNaN":  # subclasses scikit-learn's BaseEstimator (1.5 s)
         from .preprocess.outlier_step import OutlierToNaN
 
         return OutlierToNaN
+    if name == "Figure":  # subclasses matplotlib's Figure (0.5 s)
+        from .plots._figure import figure_class
+
+        return figure_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -30,6 +30,7 @@ import functools
 import inspect
 import math
 import numbers
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -43,6 +44,13 @@ def _fail(func: str, name: str, allowed: str, value: Any, hint: str = "") -> Val
 def fail(func: str, name: str, allowed: str, value: Any, hint: str = "") -> ValueError:
     """Build (not raise) the standard error for checks that do not fit a constraint."""
     return _fail(func, name, allowed, value, (" " + hint) if hint else "")
+
+
+def is_pandas(value: Any, *names: str) -> bool:
+    """``isinstance(value, pandas.<name>)`` for any of ``names`` ("DataFrame", "Series"), without
+    importing pandas (0.4 s): nothing can be a DataFrame before pandas has been imported."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, tuple(getattr(pandas, n) for n in names or ("DataFrame",)))
 
 
 def shown(value: Any) -> Any:
@@ -340,5 +348,12 @@ SEED = Real(low=0, high=2**32 - 1, integer=True)
 COUNT = Real(low=1, integer=True)          # a size, a number of epochs, batches, images
 FRACTION = Real(low=0, high=1)             # a probability, a share
 FLAG = Flag()
+
+
+def Frame(allowed: str) -> Satisfies:  # noqa: N802  (a constraint, like the classes above)
+    """A pandas DataFrame; ``allowed`` says which one (e.g. "a DataFrame with one row per run")."""
+    return Satisfies(is_pandas, allowed, bad=[_Rejected(), "text", 3])
+
+
 LEARNING_RATE = Real(low=0, low_open=True)
 MODEL = Instance(nn.Module, "a torch.nn.Module")

@@ -15,6 +15,8 @@ torch.Size([8, 10])
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import copy
 import io
 import statistics
@@ -23,13 +25,16 @@ import warnings
 import zlib
 from collections.abc import Callable, Mapping
 
-import pandas as pd
 import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 from ._checks import COUNT, FRACTION, MODEL, Function, Optional, Rule, check_number, checked, fail, shown
 from .training.inference import evaluate
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
+
 
 PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
@@ -186,6 +191,8 @@ def size_speed_table(models: Mapping[str, nn.Module], split: tuple[torch.Tensor,
     >>> list(t.columns)
     ['model', 'parameters', 'nonzero_weights', 'file_kb', 'zipped_kb', 'latency_ms', 'accuracy']
     """
+    import pandas as pd
+
     x, y = split[0].cpu(), split[1].cpu()
     rows = []
     for name, model in models.items():

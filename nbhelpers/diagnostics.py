@@ -17,19 +17,23 @@ one row per (time, layer), so one plot, `plot_layers`, draws any of them:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from collections.abc import Callable, Mapping
 
-import matplotlib
-import pandas as pd
 import torch
 from torch import nn
 
-from ._checks import COUNT, FLAG, Instance, Optional, Rule, checked, fail, shown
+from ._checks import COUNT, FLAG, checked, fail, Instance, is_pandas, Optional, Rule, shown
 from .models._blocks import weight_parameters
-from .plots import Figure
 from .training.callbacks import Callback, TrainState
 from .training.losses import make_loss
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
+    from .plots._figure import Figure
+
 
 ACTIVATION_TYPES = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish, nn.Tanh,
                     nn.Sigmoid, nn.Softplus, nn.Hardtanh, nn.ReLU6, nn.PReLU)
@@ -56,7 +60,7 @@ def _check_tables(func: str, name: str, tables) -> None:
         raise fail(func, name, "a non-empty dict {name: table}", dict(tables) if isinstance(tables, Mapping)
                    else shown(tables))
     for label, t in tables.items():
-        if not isinstance(t, pd.DataFrame):
+        if not is_pandas(t):
             raise fail(func, f"{name}[{label!r}]", "a DataFrame", shown(t))
 
 
@@ -80,6 +84,8 @@ def layer_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: st
     >>> t["layer"].tolist()
     ['layer1.0', 'layer2.0', 'head']
     """
+    import pandas as pd
+
     weights = _weights(model)
     loss_fn, _ = make_loss(loss, func="layer_gradients")
     device = weights[0][1].device
@@ -131,6 +137,8 @@ class GradientNorms(Callback):
 
     @property
     def table(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.rows, columns=["epoch", "step", "layer", "position", "grad_norm"])
 
 
@@ -197,6 +205,8 @@ class ActivationStats(Callback):
 
     @property
     def table(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.rows, columns=["epoch", "step", "layer", "position", "activation", "mean", "std",
                                                 "dead_fraction", "zero_fraction"])
 
@@ -216,6 +226,8 @@ def plot_layers(tables: Mapping[str, pd.DataFrame], value: str = "grad_norm", *,
     >>> len(plot_layers({"sigmoid": t}).axes)
     1
     """
+    from .plots._figure import Figure
+    import matplotlib
     import seaborn as sns
 
     for t in tables.values():  # the columns a table has: data, so checked here

@@ -16,21 +16,25 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 from collections.abc import Mapping, Sequence
 
-import matplotlib
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
-from ._checks import COUNT, LEARNING_RATE, SEED, Choice, Instance, Real, Rule, checked, fail, shown
+from ._checks import COUNT, LEARNING_RATE, SEED, checked, Choice, fail, Frame, Instance, is_pandas, Real, Rule, shown
 from .evaluation.seeds import effect, mean_ci
 from .models._blocks import weight_parameters
-from .plots import Figure
 from .training.inference import evaluate
 from .training.optimizers import OPTIMIZERS
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
+    from .plots._figure import Figure
+
 
 Split = tuple[torch.Tensor, torch.Tensor]
 
@@ -56,14 +60,15 @@ def _check_models(func: str, name: str, models) -> None:
 
 def _check_histories(func: str, name: str, histories) -> dict[str, pd.DataFrame]:
     """One history or a dict of them, as ``{label: history DataFrame}``."""
-    if isinstance(histories, pd.DataFrame):
+
+    if is_pandas(histories):
         histories = {"run": histories}
     if not isinstance(histories, Mapping):
         raise fail(func, name, HISTORIES, shown(histories))
     out = {}
     for label, h in histories.items():
         h = getattr(h, "history", h)  # a TrainResult or a CachedResult is fine too
-        if not isinstance(h, pd.DataFrame) or not {"epoch", "split"} <= set(h.columns) \
+        if not is_pandas(h) or not {"epoch", "split"} <= set(h.columns) \
                 or not {"train", "valid"} <= set(h["split"]):
             raise fail(func, f"{name}[{label!r}]", "a history with train and valid rows (TrainResult.history)",
                        type(h).__name__)
@@ -73,7 +78,7 @@ def _check_histories(func: str, name: str, histories) -> dict[str, pd.DataFrame]
 
 def _check_result(func: str, name: str, result) -> None:
     model, history = getattr(result, "model", None), getattr(result, "history", None)
-    if not isinstance(model, nn.Module) or not isinstance(history, pd.DataFrame):
+    if not isinstance(model, nn.Module) or not is_pandas(history):
         raise fail(func, name, "a TrainResult (what fit returns)", shown(result))
 
 
@@ -116,6 +121,8 @@ def weight_stats(model: nn.Module, threshold: float = 1e-3) -> pd.DataFrame:
     >>> weight_stats(model)[["layer", "weights", "near_zero"]].values.tolist()
     [['weight', 8, 0.5], ['all', 8, 0.5]]
     """
+    import pandas as pd
+
     rows, every = [], []
     for name, w in _weights(model):
         a = w.abs().flatten().float().cpu()
@@ -140,6 +147,8 @@ def weight_histogram(models: Mapping[str, nn.Module], *, threshold: float = 1e-3
     >>> [t.get_text().split(":")[0] for t in fig.axes[0].get_legend().get_texts()]
     ['a', 'b']
     """
+    from .plots._figure import Figure
+    import matplotlib
     import seaborn as sns
 
     sizes = {str(k): torch.cat([w.abs().flatten().float().cpu() for _, w in _weights(m)]).numpy()
@@ -175,6 +184,8 @@ def gap_table(histories, metric: str = "accuracy") -> pd.DataFrame:
     >>> gap_table({"none": h}, metric="loss")[["label", "epoch", "gap"]].round(2).values.tolist()
     [['none', 1, 0.4]]
     """
+    import pandas as pd
+
     frames = []
     for label, h in histories.items():  # checked: a dict of label -> history DataFrame
         wide = h.pivot_table(index="epoch", columns="split", values=metric).reset_index()
@@ -195,6 +206,8 @@ def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
     >>> len(plot_gap({"none": h}).axes)
     1
     """
+    from .plots._figure import Figure
+    import matplotlib
     import seaborn as sns
 
     table = gap_table(histories, metric)
@@ -246,7 +259,7 @@ def gap_scores(result, train: Split, valid: Split, *, test: Split | None = None,
             "epochs": int(history["epoch"].max()), "history": history, "model": model}
 
 
-@checked(table=Instance(pd.DataFrame, "a DataFrame with mean, ci_low, ci_high (what paired_gain returns)"))
+@checked(table=Frame("a DataFrame with mean, ci_low, ci_high (what paired_gain returns)"))
 def gap_effect(table: pd.DataFrame, **where) -> dict:
     """`effect` for a change in the gap: the same interval, with the verdict in gap words.
 
@@ -258,6 +271,7 @@ def gap_effect(table: pd.DataFrame, **where) -> dict:
     >>> gap_effect(table, dropout=0.5)
     {'effect': '-8.0 points (95% CI -10.0 to -6.0)', 'verdict': 'shrinks', 'seeds': 3}
     """
+
     found = effect(table, **where)
     words = {"helps": "widens", "hurts": "shrinks", "no clear effect": "no clear change"}
     return {**found, "verdict": words.get(found["verdict"], found["verdict"])}
@@ -280,6 +294,8 @@ def decay_toy(optimizer: str, weight_decay: float, *, grad_scales: Sequence[floa
     >>> table[["optimizer", "grad_scale", "n"]].values.tolist()
     [['adamw', 0.001, 100], ['adamw', 1.0, 100]]
     """
+    import pandas as pd
+
     name = optimizer.lower()
     generator = torch.Generator().manual_seed(int(seed))
     scale = torch.tensor([float(s) for s in grad_scales]).repeat_interleave(int(per_scale))

@@ -7,6 +7,8 @@ contrast changes show) and light is light.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -14,8 +16,11 @@ import torch
 
 from .._checks import COUNT, SEED, Function, Instance, Rule, checked, fail, shown
 from ..data.datasets import FASHION_MEAN_STD
-from ..plots import Figure
 from .base import MEAN_STD, STEP_KINDS, run_step, stats
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    from ..plots._figure import Figure
+
 
 
 def _pixels(batch: torch.Tensor, mean_std) -> np.ndarray:
@@ -82,6 +87,8 @@ def preview(x: torch.Tensor, augment: Callable, *, n: int = 8, versions: int = 3
     >>> len(fig.axes)
     16
     """
+    from ..plots._figure import Figure
+
     images = x[:n].detach()
     generator = torch.Generator(device=images.device).manual_seed(int(seed))
     rows = [images] + [run_step(augment, images, None, generator)[0] for _ in range(versions)]
@@ -109,6 +116,8 @@ def gallery(x: torch.Tensor, augments: Mapping[str, Callable], *, n: int = 8, me
     >>> len(fig.axes)
     8
     """
+    from ..plots._figure import Figure
+
     images = x[:n].detach()
     rows = [("original", images)]
     for label, augment in augments.items():
@@ -137,6 +146,8 @@ def soft_label_grid(x: torch.Tensor, y: torch.Tensor, classes: Sequence[str], *,
     >>> [ax.get_title() for ax in fig.axes]
     ['70% a\\n30% b', '100% c']
     """
+    from ..plots._figure import Figure
+
     func = "soft_label_grid"  # y against x and classes: the table checks each one alone
     if len(y) != len(x):
         raise fail(func, "y", f"labels for the {len(x)} images: integers or N x num_classes soft labels",

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import pandas as pd
 import torch
 from torch import nn
 
-from .._checks import MODEL, Optional, Satisfies, checked, fail, shown
+from .._checks import MODEL, checked, fail, is_pandas, Optional, Satisfies, shown
 from ..training import predict
 from ..training.inference import correct
 
@@ -57,7 +56,7 @@ def _by_class(func: str, right: torch.Tensor, y: torch.Tensor, classes) -> dict[
 
 
 @checked(result=Satisfies(lambda r: isinstance(getattr(r, "model", None), nn.Module)
-                          and isinstance(getattr(r, "history", None), pd.DataFrame), "a TrainResult (what fit returns)",
+                          and is_pandas(getattr(r, "history", None)), "a TrainResult (what fit returns)",
                           bad=[{"valid_accuracy": 0.9}, "result"]),
          splits=Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0, "a non-empty dict of name -> (x, y), e.g. "
                           "{'valid': data.valid}", bad=[{}, ("x", "y")]),

@@ -22,17 +22,22 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
-from .._checks import Anything, AnyOf, Choice, Instance, Optional, Real, Satisfies, checked, fail
+from .._checks import AnyOf, Anything, checked, Choice, fail, Frame, Instance, Optional, Real, Satisfies
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
 
 
-RUNS = Instance(pd.DataFrame, "a pandas DataFrame (one row per run, e.g. what sweep returns)")
+
+RUNS = Frame("a pandas DataFrame (one row per run, e.g. what sweep returns)")
 NAME = Instance(str, "a column name")
 NAMES = AnyOf(NAME, Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v),
                               "a list of column names", bad=[[1, 2]]))
@@ -64,6 +69,8 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
 @checked(runs=RUNS, by=NAMES, metric=NAME, confidence=CONFIDENCE)
 def summarize(runs: pd.DataFrame, by: str | Sequence[str], metric: str, confidence: float = 0.95) -> pd.DataFrame:
     """One row per group of ``by``: ``mean``, ``ci_low``, ``ci_high``, ``n`` of ``metric``."""
+    import pandas as pd
+
     keys = [by] if isinstance(by, str) else list(by)
     for name, columns in (("by", keys), ("metric", [metric])):
         missing = [c for c in columns if c not in runs.columns]
@@ -88,6 +95,8 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
     is over the per-seed differences. One row per ``by`` group and setting: ``by...``,
     ``column``, ``mean``, ``ci_low``, ``ci_high``, ``n`` (the seeds found for both).
     """
+    import pandas as pd
+
     func = "paired_gain"
     keys = [by] if isinstance(by, str) else list(by)
     for name, columns in (("column", [column]), ("metric", [metric]), ("by", keys), ("seed", [seed])):
@@ -131,6 +140,7 @@ def per_class_long(runs: pd.DataFrame, split: str = "valid") -> pd.DataFrame:
     >>> per_class_long(runs)[["class", "accuracy"]].values.tolist()
     [['Bag', 0.9], ['Sandal', 0.8]]
     """
+
     prefix = f"{split}_accuracy["
     columns = [c for c in runs.columns if isinstance(c, str) and c.startswith(prefix) and c.endswith("]")]
     if not columns:
@@ -159,6 +169,8 @@ def gain_table(runs: pd.DataFrame, *, column: str, baseline, metrics: Mapping[st
     >>> gain_table(runs, column="recipe", baseline="none", metrics={"gain": "acc"}).to_dict()
     {'gain': {'flip': '+4.0 points (95% CI -8.7 to +16.7)'}}
     """
+    import pandas as pd
+
     keys = [by] if isinstance(by, str) else list(by)
     index = [*keys, column]
     columns = {}
@@ -229,7 +241,7 @@ def verdict(low: float, high: float, n: int | None = None, *, min_seeds: int = 3
     return "helps" if above else "hurts" if below else "no clear effect"
 
 
-@checked(table=Instance(pd.DataFrame, "a DataFrame with mean, ci_low, ci_high (what paired_gain returns)"))
+@checked(table=Frame("a DataFrame with mean, ci_low, ci_high (what paired_gain returns)"))
 def effect(table: pd.DataFrame, **where) -> dict:
     """The one row of ``table`` (`paired_gain` output) where every ``column=value`` holds, as words.
 
@@ -242,6 +254,8 @@ def effect(table: pd.DataFrame, **where) -> dict:
     >>> effect(gains, recipe="flip")
     {'effect': '+2.0 points (95% CI +1.0 to +3.0)', 'verdict': 'helps', 'seeds': 3}
     """
+    import pandas as pd
+
     for name in [*where, "mean", "ci_low", "ci_high"]:
         if name not in table.columns:
             raise fail("effect", name, "a column of `table`: " + ", ".join(map(str, table.columns)), name)
@@ -269,6 +283,7 @@ def versus(runs: pd.DataFrame, column: str, a, b, metric: str, *, seed: str = "s
     >>> versus(runs, "s", "x", "y", "rmse")
     'x minus y, rmse: -0.190 (95% CI -0.280 to -0.100, 3 seeds): helps'
     """
+
     for name, value in (("column", column), ("metric", metric), ("seed", seed)):
         if value not in runs.columns:
             raise fail("versus", name, "a column of `runs`: " + ", ".join(map(str, runs.columns)), value)

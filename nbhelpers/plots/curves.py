@@ -10,16 +10,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-import pandas as pd
 
-from .._checks import Instance, Optional, Satisfies, checked, fail
+from .._checks import checked, fail, Instance, is_pandas, Optional, Satisfies
 from ._figure import SPLIT_COLORS, Figure
 
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
 
-HISTORY = Satisfies(lambda h: isinstance(h, pd.DataFrame) and {"epoch", "split"} <= set(h.columns),
+
+
+HISTORY = Satisfies(lambda h: is_pandas(h) and {"epoch", "split"} <= set(h.columns),
                     "a DataFrame with columns 'epoch' and 'split' (TrainResult.history)", bad=[[1, 2], "history"])
 
 
@@ -29,6 +33,7 @@ HISTORY = Satisfies(lambda h: isinstance(h, pd.DataFrame) and {"epoch", "split"}
          title=Instance(str, "a string"))
 def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None, title: str = "") -> Figure:
     """Loss (and accuracy, if recorded) per epoch, one line per split, side by side."""
+    import matplotlib
     import seaborn as sns
 
     if metrics is None:
@@ -61,11 +66,12 @@ def compare_curves(histories: Mapping[str, pd.DataFrame], metric: str = "accurac
     >>> len(compare_curves({"plain": h, "batch norm": h.assign(accuracy=[0.8, 0.9])}).axes[0].lines)
     2
     """
+    import matplotlib
     import seaborn as sns
 
     func = "compare_curves"
     for name, h in histories.items():
-        if not isinstance(h, pd.DataFrame) or not {"epoch", "split", metric} <= set(h.columns):
+        if not is_pandas(h) or not {"epoch", "split", metric} <= set(h.columns):
             raise fail(func, f"histories[{name!r}]", f"a history with columns epoch, split and {metric!r}",
                        type(h).__name__)
     palette = sns.color_palette("deep", len(histories))

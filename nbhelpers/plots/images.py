@@ -9,11 +9,15 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
 from .._checks import COUNT, Instance, Optional, Satisfies, checked
-from ._figure import Figure
+
+if TYPE_CHECKING:  # annotations only: matplotlib loads when first used
+    from ._figure import Figure
+
 
 
 @checked(x=Satisfies(lambda v: isinstance(v, torch.Tensor) and v.ndim == 4, "a tensor of shape N x C x H x W",
@@ -34,6 +38,8 @@ def show_images(
     mean_std: tuple[float, float] | None = None,
 ) -> Figure:
     """A grid of the first ``n`` images of ``x`` (N x C x H x W), titled with class names."""
+    from ._figure import Figure
+
     images = x[:n].detach().float().cpu()
     if mean_std is not None:
         images = images * mean_std[1] + mean_std[0]

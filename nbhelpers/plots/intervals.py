@@ -9,19 +9,24 @@
 
 from __future__ import annotations
 
-import matplotlib
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
-from .._checks import FLAG, Instance, Optional, Real, Satisfies, checked, fail
-from ._figure import Figure
+import numpy as np
+
+from .._checks import FLAG, Instance, Optional, Real, Satisfies, checked, fail, is_pandas
+
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    from ._figure import Figure
+    import pandas as pd
+
 
 
 COLUMN = Instance(str, "a column name")
 TEXT = Instance(str, "a string")
 
 
-@checked(table=Satisfies(lambda t: isinstance(t, pd.DataFrame) and not t.empty,
+@checked(table=Satisfies(lambda t: is_pandas(t) and not t.empty,
                          "a non-empty DataFrame with a mean and its interval per row", bad=[[0.7, 0.8], "table"]),
          x=COLUMN, hue=Optional(COLUMN), y=COLUMN, low=COLUMN, high=COLUMN, ylabel=Optional(TEXT), xlabel=Optional(TEXT),
          title=TEXT, logx=FLAG, zero_line=FLAG, horizontal=FLAG, scale=Real(low=0, low_open=True))
@@ -40,6 +45,9 @@ def plot_ci(table: pd.DataFrame, x: str, *, hue: str | None = None, y: str = "me
     >>> len(plot_ci(t, "n", logx=True).axes)
     1
     """
+    from ._figure import Figure
+    import matplotlib
+    import pandas as pd
     import seaborn as sns
 
     func = "plot_ci"

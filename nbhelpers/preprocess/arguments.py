@@ -13,13 +13,17 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
-from .._checks import SEED, Rule, fail, shown
+from .._checks import SEED, fail, is_pandas, Rule, shown
 from ..data import DataBundle
 
-ARRAYS = (np.ndarray, torch.Tensor, pd.DataFrame, pd.Series)
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, (np.ndarray, torch.Tensor)) or is_pandas(x, "DataFrame", "Series")
+
+
 BUNDLE = "a DataBundle, e.g. DataBundle((x_train, y_train), (x_valid, y_valid), None, classes)"
 MODEL_FACTORY = "None or a function (in_features, num_classes) -> nn.Module"
 NOT_ARRAYS = ["data.csv", 3, None]
@@ -28,7 +32,7 @@ NOT_ARRAYS = ["data.csv", 3, None]
 def _numeric(x: Any) -> bool:
     if isinstance(x, torch.Tensor):
         return not x.is_complex()
-    kinds = [x.dtype.kind] if not isinstance(x, pd.DataFrame) else [d.kind for d in x.dtypes]
+    kinds = [x.dtype.kind] if not is_pandas(x) else [d.kind for d in x.dtypes]
     return all(k in "biuf" for k in kinds)
 
 
@@ -39,8 +43,8 @@ def array_words(ndims: tuple[int, ...]) -> str:
 def check_array(func: str, name: str, x: Any, ndims: tuple[int, ...] = (2,), allowed: str | None = None) -> Any:
     """``x`` if it is a non-empty array, tensor or pandas object of numbers with ``ndims`` dimensions."""
     allowed = allowed or array_words(ndims)
-    if not isinstance(x, ARRAYS) or x.ndim not in ndims or math.prod(x.shape) == 0:
-        raise fail(func, name, allowed, tuple(x.shape) if isinstance(x, ARRAYS) else shown(x))
+    if not _is_array(x) or x.ndim not in ndims or math.prod(x.shape) == 0:
+        raise fail(func, name, allowed, tuple(x.shape) if _is_array(x) else shown(x))
     if not _numeric(x):
         raise fail(func, name, allowed, f"{type(x).__name__} of non-numbers",
                    "Convert the text columns to numbers, or drop them.")
@@ -60,14 +64,14 @@ def as_floats(x: Any) -> np.ndarray:
     """A float64 NumPy copy of a tensor, array or pandas object."""
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().numpy()
-    if isinstance(x, (pd.DataFrame, pd.Series)):
+    if is_pandas(x, "DataFrame", "Series"):
         x = x.to_numpy()
     return np.array(x, dtype=np.float64)
 
 
 def check_labels(func: str, name: str, y: Any, allowed: str, integer: bool = True) -> Any:
     """``y`` if it is a non-empty 1-D array, tensor, Series or list of (integer) labels."""
-    if not isinstance(y, (*ARRAYS, list, tuple)):
+    if not (_is_array(y) or isinstance(y, (list, tuple))):
         raise fail(func, name, allowed, shown(y))
     try:
         labels = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
@@ -76,7 +80,7 @@ def check_labels(func: str, name: str, y: Any, allowed: str, integer: bool = Tru
     if labels.ndim != 1 or labels.size == 0:
         raise fail(func, name, allowed, labels.shape)
     if integer and not np.issubdtype(labels.dtype, np.integer):
-        raise fail(func, name, allowed, y.dtype if isinstance(y, ARRAYS) else y if len(y) <= 8 else labels.dtype)
+        raise fail(func, name, allowed, y.dtype if _is_array(y) else y if len(y) <= 8 else labels.dtype)
     if integer and labels.min() < 0:
         raise fail(func, name, allowed, int(labels.min()), "Class labels count from 0.")
     return y

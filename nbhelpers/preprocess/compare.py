@@ -19,6 +19,8 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import difflib
 import math
 import time
@@ -27,7 +29,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -37,12 +38,16 @@ from ..data import DataBundle
 from ..device import seed_everything
 from ..evaluation.seeds import mean_ci, summarize, versus
 from ..models import MLP
-from ..plots import Figure
 from ..training import fit, predict
 from ..training.fit_arguments import FIT_ARGUMENTS
 from .arguments import BUNDLE, DATA, DATA_OR_FUNCTION, MODEL_BUILDER, PIPELINES, SEEDS
 from .imbalance import REMEDIES, class_weights, resample
 from .leakage import fit_on_train
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
+    from ..plots._figure import Figure
+
 
 MINORITY = Optional(Real(low=0, integer=True))
 
@@ -83,6 +88,7 @@ def _train(data: DataBundle, *, model: Callable | None, epochs: int, lr: float, 
            loss: Any = "cross_entropy", callbacks: Sequence = (), minority: int | None,
            accuracy: str = "valid_accuracy") -> tuple[dict, pd.DataFrame]:
     """The one place this module trains: seed, build, `fit`, score on the validation rows."""
+
     seed_everything(seed)  # before the model is built: the seed fixes the initial weights
     k = data.num_classes
     net = (model or (lambda i, c: MLP(i, c, width=64)))(int(np.prod(data.input_shape)), k)
@@ -157,6 +163,7 @@ class Comparison:
 
     def summary(self, metric: str = "valid_accuracy") -> pd.DataFrame:
         """Mean and 95% t-interval of ``metric`` per setting."""
+
         return summarize(self.runs, by="setting", metric=self._metric("Comparison.summary", "metric", metric))
 
     def versus(self, a: str, b: str, metric: str = "valid_accuracy") -> str:
@@ -170,6 +177,8 @@ class Comparison:
     def epochs_to(self, threshold: float, metric: str = "accuracy", split: str = "valid") -> pd.DataFrame:
         """Per setting: in how many runs ``metric`` on ``split`` reached ``threshold`` (at least it
         for accuracy, at most it for a loss), and after how many epochs (mean and 95% CI of those runs)."""
+        import pandas as pd
+
         self._curve("Comparison.epochs_to", metric, split)
         rows = self.history[self.history["split"] == split]
         hit = rows[rows[metric] <= threshold] if "loss" in metric else rows[rows[metric] >= threshold]
@@ -185,6 +194,8 @@ class Comparison:
     def plot(self, metrics: str | Sequence[str] = ("loss", "accuracy"), split: str = "valid", title: str = "") -> Figure:
         """Each of ``metrics`` per epoch on ``split``: mean over seeds with its 95% t-interval as a
         band, one line per setting, one panel per metric."""
+        from ..plots._figure import Figure
+
         metrics = [metrics] if isinstance(metrics, str) else list(metrics) if isinstance(metrics, list | tuple) else metrics
         if not (isinstance(metrics, list) and metrics):
             raise fail("Comparison.plot", "metrics", "a metric name or a non-empty list of them", shown(metrics))
@@ -224,6 +235,8 @@ def compare_preprocessing(data: DataBundle | Callable[[int], DataBundle], pipeli
     >>> study.runs[["setting", "seed"]].values.tolist()
     [['raw', 0], ['raw', 1], ['standard', 0], ['standard', 1]]
     """
+    import pandas as pd
+
     if isinstance(data, DataBundle):
         _check_bundle("compare_preprocessing", data, minority)
     runs, histories = [], []

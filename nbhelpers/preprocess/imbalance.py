@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
-from .._checks import COUNT, SEED, Choice, Optional, Real, checked, check_number, fail
+from .._checks import COUNT, SEED, check_number, checked, Choice, fail, is_pandas, Optional, Real
 from .arguments import array, as_floats, labels
 
 REMEDIES = ("none", "over", "under", "smote", "weighted")
@@ -34,7 +33,7 @@ def _take(v: Any, rows: np.ndarray) -> Any:
     """Rows ``rows`` of a tensor, array, pandas object or list, as the same type (a list as an array)."""
     if isinstance(v, torch.Tensor):
         return v[torch.from_numpy(rows)]
-    return v.iloc[rows] if isinstance(v, (pd.DataFrame, pd.Series)) else np.asarray(v)[rows]
+    return v.iloc[rows] if is_pandas(v, "DataFrame", "Series") else np.asarray(v)[rows]
 
 
 @checked(x=array(1, 2, 3, 4), y=LABELS_FOR_X, ratio=Real(low=0, low_open=True), minority=Optional(Real(low=0, integer=True)),

@@ -18,18 +18,23 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
 from .._checks import Real, Rule, checked, fail
 from ..data import DataBundle
 from .arguments import (DATA, SCORING, SEEDS, TRANSFORMER, array, as_floats, check_array, check_scoring, labels,
                         sklearn_object)
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
+
 
 
 def _array(func: str, name: str, x: Any, ndims: tuple[int, ...] = (2,)) -> np.ndarray:
@@ -93,6 +98,8 @@ def leakage_check(step: Any, model: Any, x: Any, y: Any, *, seeds: Sequence[int]
     >>> table["fit_on"].tolist()
     ['all rows (leaky)', 'training folds only (pipeline)']
     """
+    import pandas as pd
+
     x, y = as_floats(x), np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y)
     if len(y) != len(x):
         raise fail("leakage_check", "y", f"class labels, one per row of x ({len(x)})", f"{len(y)} labels")

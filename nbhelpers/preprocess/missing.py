@@ -9,16 +9,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._checks import FLAG, SEED, Choice, Real, Rule, checked, check_number, fail
 from .arguments import array, array_words, as_floats, check_names, name_words, names
 from .leakage import _like
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
+
 
 IMPUTERS = ("mean", "median", "knn", "iterative")
 FILLS = ("mean", "ffill", "bfill", "interpolate")
@@ -103,6 +108,7 @@ def score_imputers(x_true: Any, x_missing: Any, imputers: Sequence[str] | Mappin
     >>> table.set_index("imputer")["rmse"].round(1).to_dict()
     {'mean': 1.0, 'knn': 0.2}
     """
+    import pandas as pd
     from sklearn.base import clone
 
     func = "score_imputers"
@@ -136,10 +142,13 @@ def score_fills(series_true: Any, series_missing: Any, methods: Sequence[str] = 
     These are pandas' own one-liners (``s.ffill()``...); a gap at either end that one
     direction cannot reach is filled from the other. One row per method: ``method``, ``rmse``.
 
+    >>> import pandas as pd
     >>> t = pd.Series(np.sin(np.arange(200) / 10))
     >>> score_fills(t, inject_missing(t, 0.2, seed=0)[0]).set_index("method")["rmse"].round(2).to_dict()
     {'mean': 0.94, 'ffill': 0.12, 'bfill': 0.12, 'interpolate': 0.01}
     """
+    import pandas as pd
+
     func = "score_fills"
     truth, holes = as_floats(series_true), as_floats(series_missing)
     if holes.shape != truth.shape:

@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._checks import SEED, Choice, Optional, Real, checked, fail
 from .arguments import array, as_floats, names
 from .leakage import _like
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
+
 
 OUTLIER_RULES = {"zscore": 3.0, "mad": 3.5, "iqr": 1.5}  # textbook thresholds: 3 sd, Iglewicz-Hoaglin, Tukey
 # A rule and its threshold: `robust_outliers`' arguments, and `OutlierToNaN`'s (checked in its `fit`).
@@ -78,6 +83,8 @@ def score_outlier_rules(x_bad: Any, truth: Any, methods: Sequence[str] = tuple(O
     >>> score_outlier_rules(x_bad, truth, ["mad"])[["precision", "recall"]].round(2).values.tolist()
     [[0.96, 1.0]]
     """
+    import pandas as pd
+
     truth = as_floats(truth) > 0
     if truth.shape != tuple(x_bad.shape):
         raise fail("score_outlier_rules", "truth", f"a mask shaped like x_bad {tuple(x_bad.shape)}", truth.shape)

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 from torch import nn
 
@@ -331,6 +330,8 @@ def _resume(run: _Run, saved: dict) -> None:
 
 
 def _finish(run: _Run, stop_reason: str) -> TrainResult:
+    import pandas as pd
+
     if stop_reason != "completed":
         run.model.load_state_dict(run.best["weights"])
     _call(run.hooks["on_fit_end"], run.state)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 
-import pandas as pd
 from tqdm.auto import tqdm
 
 from ..plots import figure_png, learning_curves
@@ -98,6 +97,7 @@ class Reporter:
             self.draw(history)
 
     def draw(self, history: list[dict]) -> None:
+        import pandas as pd
         from IPython.display import Image
 
         self.live.update(Image(figure_png(learning_curves(pd.DataFrame(history)))))

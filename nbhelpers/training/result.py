@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import pandas as pd
 import torch
 from torch import nn
 
 from .._version import __version__
 from ..plots import learning_curves
+
+if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
+    import pandas as pd
+
 
 
 class NonFiniteLossWarning(RuntimeWarning):
@@ -31,6 +36,8 @@ class TrainResult:
     @property
     def final(self) -> dict[str, float]:
         """The last epoch's numbers, e.g. ``{"train_loss": ..., "valid_accuracy": ...}``."""
+        import pandas as pd
+
         last = self.history[self.history["epoch"] == self.history["epoch"].max()]
         return {f"{row.split}_{m}": getattr(row, m) for row in last.itertuples()
                 for m in ("loss", "accuracy") if m in last.columns and pd.notna(getattr(row, m))}
