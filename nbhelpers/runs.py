@@ -4,7 +4,8 @@ A run is identified by the function (module, qualified name and a hash of its so
 text), its complete arguments (defaults filled in), the seed, quick mode and an optional
 ``cache_tag``: a string naming what the source cannot show, such as the data or a global
 like ``EPOCHS``. Edit the function and its old results stop matching; change the data and
-change the tag. `sweep` runs a grid through this cache; `explore` reads it back.
+change the tag. `RunStore` keys, finds, trains and stores the runs of one function, seed and
+tag; `sweep` runs a grid through it, and `explore`'s panel keeps one to read the runs back.
 
 Files are JSON, never pickle: they can be read, compared and deleted by hand, and loading
 one runs no code. Each is written to a temporary file and renamed, so an interrupted write
@@ -245,6 +246,69 @@ def results_row(setting: Mapping, seed: int | None, record: dict, cached: bool) 
             "seconds": record["seconds"], "cached": cached}
 
 
+class RunStore:
+    """The runs of one train function, seed and ``cache_tag``: their keys, the finished ones
+    (read from disk or trained here), and one results row per distinct run.
+
+    `sweep` keeps one store per seed; `explore`'s panel keeps one. With ``cache=False`` nothing
+    is read from or written to disk and no run is served as finished.
+
+    >>> def train(lr):
+    ...     return {"valid_accuracy": 1 - lr}
+    >>> store = RunStore(train, seed=None, cache_tag="demo", cache=False)
+    >>> result, record = store.run({"lr": 0.25})
+    >>> result, record["status"], store.find({"lr": 0.25})
+    ({'valid_accuracy': 0.75}, 'completed', None)
+    >>> store.table(["lr"])[["lr", "status", "valid_accuracy", "cached"]]
+         lr     status  valid_accuracy  cached
+    0  0.25  completed            0.75   False
+    """
+
+    def __init__(self, train_fn: Callable, seed: int | None = None, cache_tag: str | None = None, cache: bool = True):
+        self.train_fn, self.seed, self.cache_tag, self.cache = train_fn, seed, cache_tag, cache
+        self.identity = function_identity(train_fn)
+        self.records: dict[str, dict] = {}  # key -> finished run (trained here or read from disk), so disk is read once
+        self.rows: dict[str, dict] = {}     # key -> results row, in the order the runs were first seen
+
+    def key(self, setting: Mapping[str, Any]) -> str:
+        """The cache key of ``setting`` (defaults filled in; see `run_key`)."""
+        return run_key(self.identity, call_arguments(self.train_fn, dict(setting)), self.seed, self.cache_tag)
+
+    def find(self, setting_or_key: Mapping[str, Any] | str) -> dict | None:
+        """The finished run of a setting (or of its key), from memory or disk; None if there is none."""
+        if not self.cache:
+            return None
+        key = setting_or_key if isinstance(setting_or_key, str) else self.key(setting_or_key)
+        if key not in self.records and (record := load(key)) is not None:
+            self.records[key] = record
+        return self.records.get(key)
+
+    def serve(self, setting: Mapping[str, Any]) -> dict | None:
+        """Like `find`, and a run found is listed among the rows (as cached) if it is not there yet."""
+        key = self.key(setting)
+        if (record := self.find(key)) is not None:
+            self.rows.setdefault(key, results_row(setting, self.seed, record, cached=True))
+        return record
+
+    def run(self, setting: Mapping[str, Any], callbacks: list | None = None) -> tuple[Any, dict]:
+        """Train ``setting`` now (`run_once`), keep and store the run if it finished, list its row;
+        return what ``train_fn`` returned and the record."""
+        result, record = run_once(self.train_fn, self.identity, dict(setting), self.seed, self.cache_tag, callbacks)
+        key = self.key(setting)
+        if record["status"] not in NOT_SERVED:  # a run cut short is listed, never served as finished
+            self.records[key] = record
+            if self.cache:
+                store(key, record)
+        self.rows[key] = results_row(setting, self.seed, record, cached=False)
+        return result, record
+
+    def table(self, names: Sequence[str] = ()) -> pd.DataFrame:
+        """One row per distinct run: ``names`` (the setting's), seed, status, final metrics, seconds, cached."""
+        rows = pd.DataFrame(list(self.rows.values()))
+        first, last = [*names, "seed", "status"], ["seconds", "cached"]
+        return rows.reindex(columns=first + [c for c in rows.columns if c not in first + last] + last)
+
+
 def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int] = (0,), cache_tag: str | None = None,
           progress: bool = True, cache: bool = True) -> pd.DataFrame:
     """Run ``train_fn`` on every combination of ``grid`` (times ``seeds``); return a tidy table.
@@ -269,26 +333,23 @@ def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int]
     check_type("sweep", "cache_tag", cache_tag, (str, type(None)), "a string naming the data, or None")
     from tqdm.auto import tqdm
 
-    identity, rows = function_identity(train_fn), []
-    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    seeds = [int(seed) if takes_seed else None for seed in seeds]
+    stores = {seed: RunStore(train_fn, seed, cache_tag, cache) for seed in seeds}  # a store holds one seed's runs
+    combos, rows = [dict(zip(grid, values)) for values in itertools.product(*grid.values())], []
     bar = tqdm(total=len(combos) * len(seeds), desc="sweep", unit="run", disable=not progress)
     try:
         for setting in combos:
             for seed in seeds:
-                seed = int(seed) if takes_seed else None
                 bar.set_postfix_str(describe(setting), refresh=False)
-                key = run_key(identity, call_arguments(train_fn, setting), seed, cache_tag)
-                record = load(key) if cache else None
+                record = stores[seed].find(setting)
                 cached = record is not None
                 if record is None:
-                    _, record = run_once(train_fn, identity, setting, seed, cache_tag, [] if takes_callbacks else None)
+                    _, record = stores[seed].run(setting, [] if takes_callbacks else None)
                     if record["status"] == "interrupted":  # Stop or Ctrl-C ends the sweep, not just this run
                         raise KeyboardInterrupt(
                             f"sweep(): interrupted in run {len(rows) + 1} of {bar.total} ({describe(setting)}); the "
                             f"{sum(not r['cached'] for r in rows)} runs it finished are stored, so running it again "
                             "starts where it stopped.")
-                    if cache:
-                        store(key, record)
                 rows.append(results_row(setting, seed, record, cached))
                 bar.update()
         bar.set_postfix_str(f"{sum(r['cached'] for r in rows)} of {len(rows)} from the cache")

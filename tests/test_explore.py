@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import torch
 
-from nbhelpers import MLP, Callback, Panel, TrainResult, explore, fit, sweep
-from nbhelpers.runs import CachedResult, function_identity, run_key
+from nbhelpers import MLP, Callback, Panel, StopTraining, TrainResult, explore, fit, sweep
+from nbhelpers.runs import CachedResult, RunStore, function_identity, run_key
 from nbhelpers.ui.explore import DEBOUNCE
 
 PNG = b"\x89PNG"
@@ -332,3 +332,44 @@ def test_invalid_controls_and_arguments_say_what_is_allowed(call, message):
     with pytest.raises(ValueError) as error:
         call()
     assert message in str(error.value)
+
+
+def test_run_store_keys_finds_trains_and_stores_like_the_cache_always_did(cache_dir):
+    calls = []
+    train = make_train(calls)
+    store = RunStore(train, seed=0, cache_tag="tag")
+    setting = {"lr": 0.01}
+    assert store.key(setting) == run_key(function_identity(train), {"lr": 0.01, "width": 8, "epochs": 2}, 0, "tag")
+    assert store.find(setting) is None and store.serve(setting) is None and not store.rows
+    result, record = store.run(setting)
+    assert isinstance(result, TrainResult) and len(calls) == 1 and record["status"] == "completed"
+    on_disk = json.loads((cache_dir / f"{store.key(setting)}.json").read_text())
+    assert on_disk == {"format": "nbhelpers.explore/1", **record}  # the record format caches were written in
+    again = RunStore(train, seed=0, cache_tag="tag")  # a new session reads it back, by key or by setting
+    assert again.find(store.key(setting)) == on_disk and again.serve({"lr": 0.01, "width": 8}) == on_disk
+    assert again.table(["lr", "width"])[["lr", "width", "status", "cached"]].values.tolist() == [
+        [0.01, 8, "completed", True]]
+    assert RunStore(train, seed=1, cache_tag="tag").find(setting) is None  # another seed is another run
+    assert RunStore(train, seed=0, cache_tag="tag", cache=False).find(setting) is None
+
+
+def test_run_store_lists_a_stopped_run_but_never_serves_or_stores_it(cache_dir):
+    store = RunStore(make_train([]), seed=0)
+
+    class StopAfterFirstEpoch(Callback):
+        def on_epoch_end(self, state):
+            raise StopTraining("stopped")
+
+    _, record = store.run({"lr": 0.01, "epochs": 50}, [StopAfterFirstEpoch()])
+    assert record["status"] == "stopped" and store.find({"lr": 0.01, "epochs": 50}) is None
+    assert store.table(["lr"])["status"].tolist() == ["stopped"] and not store.table()["cached"].any()
+    assert not cache_dir.exists() or not list(cache_dir.iterdir())
+
+
+def test_sweep_and_the_panel_share_one_store_of_runs():
+    calls = []
+    train = make_train(calls)
+    sweep(train, {"lr": [0.01, 0.1]}, progress=False)
+    panel = explore(train, lr=[0.01, 0.1])
+    assert isinstance(panel.store, RunStore) and panel.store.find({"lr": 0.1, "width": 8}) == panel.record(lr=0.1)
+    assert panel.store.key(panel.setting) == RunStore(train, seed=0).key({"lr": 0.01}) and len(calls) == 2

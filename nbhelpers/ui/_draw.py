@@ -1,4 +1,5 @@
-"""What `explore`'s panel draws, as PNG bytes: learning curves, the runs compared, placeholders.
+"""What `explore`'s panel draws: learning curves, the runs compared and placeholders as PNG
+bytes; the table of runs as HTML.
 
 Plain matplotlib at fixed sizes and margins, without pyplot: 3x faster than the seaborn
 figures in `nbhelpers.plots`, which matters for live redraws and for scrubbing a slider.
@@ -7,7 +8,9 @@ figures in `nbhelpers.plots`, which matters for live redraws and for scrubbing a
 from __future__ import annotations
 
 import functools
+import html
 import threading
+from collections.abc import Collection, Mapping
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -76,3 +79,24 @@ def compare_png(results: pd.DataFrame, x: str | None, hue: str | None, metric: s
 @functools.lru_cache(maxsize=8)
 def placeholder(text: str) -> bytes:
     return curves_png(pd.DataFrame(), text)
+
+
+def table_html(rows: Mapping[str, dict], columns: list[str], names: Collection[str], current: str) -> str:
+    """Every run (``rows``: key -> results row) as an HTML table of ``columns``, the run keyed
+    ``current`` highlighted; metrics (floats outside ``names``, the controls) to 4 decimals.
+
+    >>> page = table_html({"key1": {"lr": 0.1, "valid_accuracy": 0.51234}}, ["lr", "valid_accuracy"], ["lr"], "key1")
+    >>> ">0.1</td>" in page, ">0.5123</td>" in page, "background:#fff3c4" in page
+    (True, True, True)
+    """
+    if not rows:
+        return "<i>every run appears here</i>"
+    cells = lambda texts, tag: "".join(f"<{tag} style='padding:1px 8px;text-align:right'>{html.escape(t)}</{tag}>"
+                                       for t in texts)  # noqa: E731
+    lines = [f"<tr>{cells(columns, 'th')}</tr>"]
+    for key, row in list(rows.items()):
+        texts = [f"{row[c]:.4f}" if c not in names and isinstance(row.get(c), float) else label(row.get(c, ""))
+                 for c in columns]
+        style = " style='background:#fff3c4;font-weight:bold'" if key == current else ""
+        lines.append(f"<tr{style}>{cells(texts, 'td')}</tr>")
+    return f"<table style='border-collapse:collapse;font-size:12px'>{''.join(lines)}</table>"

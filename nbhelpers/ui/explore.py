@@ -6,6 +6,9 @@ serves any setting run before from the on-disk cache (`nbhelpers.runs`) at once.
 fills that cache for a whole grid; ``explore(train, grid=grid)`` then gives sliders that
 scrub through exactly the swept values, with no training at all.
 
+`Panel` is the view: it wires the widgets to a `RunStore` (runs and their cache, shared with
+`sweep`) and a `LatestWins` worker (`ui/_worker.py`, the thread); `_draw` makes its pictures.
+
 Examples
 --------
 Any function of keyword arguments works; this one stands in for a call to `fit`:
@@ -43,13 +46,13 @@ from typing import Any
 
 import pandas as pd
 
-from .. import runs as run_cache
 from .._checks import check_number, check_type, fail
-from ..runs import check_grid, check_names, describe, label, results_row, signature_of
+from ..runs import NOT_SERVED, CachedResult, RunStore, check_grid, check_names, describe, label, signature_of
 from ..training.callbacks import Callback, StopTraining
 from ..training.progress import in_notebook
 from ._controls import choices_text, make_control
-from ._draw import compare_png, curves_png, placeholder
+from ._draw import compare_png, curves_png, placeholder, table_html
+from ._worker import LatestWins
 
 DEBOUNCE = 0.25      # seconds a slider must rest before an uncached setting starts training
 DRAW_EVERY = 0.5     # seconds between live redraws of the curves
@@ -102,25 +105,24 @@ class Panel:
     ``summary()`` (the text form), ``widget`` (the whole panel, to place in your own layout),
     the widgets it updates (``status``, ``curves``, ``compare``, ``table``; each carries a CSS
     class such as ``nbh-curves``), and ``last_error`` (the last exception of a run).
+
+    The panel is a view over two parts it shares with whatever builds on it: ``store``, the
+    `RunStore` that keys, finds, trains and stores runs (as `sweep` does), and ``worker``, the
+    `LatestWins` thread that runs the latest setting. The panel only wires widgets to them.
     """
 
     def __init__(self, train_fn: Callable, controls: dict, *, seed: int | None = None, cache_tag: str | None = None,
                  cache: bool = True, grid: Mapping[str, list] | None = None):
         import ipywidgets as w
 
-        self.train_fn, self.controls, self.seed, self.cache_tag, self.cache = train_fn, controls, seed, cache_tag, cache
+        self.controls = controls
+        self.store = RunStore(train_fn, seed, cache_tag, cache)
+        self.worker = LatestWins(self._execute, name="nbh-explore")
         self.auto_run = in_notebook()  # only a front end sends slider events worth training for
         self.last_error: BaseException | None = None
         self._takes_callbacks = "callbacks" in signature_of("explore", train_fn)[0]
-        self._identity = run_cache.function_identity(train_fn)
-        self._rows: dict[str, dict] = {}      # key -> results row, one per distinct run
-        self._records: dict[str, dict] = {}   # key -> finished run (trained here or read from the cache)
-        self._pngs: dict[str, bytes] = {}     # key -> its curves, drawn once
-        self._ui, self._busy, self._cond = threading.Lock(), threading.Lock(), threading.Condition()
-        self._stop = threading.Event()
-        self._pending: tuple[dict, float] | None = None  # the one waiting setting and when it may start
-        self._running: dict | None = None
-        self._worker: threading.Thread | None = None
+        self._pngs: dict[str, bytes] = {}  # key -> its curves, drawn once
+        self._ui = threading.Lock()
         self._prefetched = self._quiet = False
         button = w.Layout(width="90px")
         self.run_button = w.Button(description="Run", icon="play", button_style="primary", layout=button)
@@ -143,14 +145,12 @@ class Panel:
         self.stop_button.on_click(lambda _: self.stop())
         grid = grid or {}
         for values in itertools.product(*grid.values()) if grid and cache else ():  # the swept runs, to compare
-            setting = {**self.setting, **dict(zip(grid, values))}
-            if (record := self._find(self._key(setting))) is not None:
-                self._rows[self._key(setting)] = results_row(setting, seed, record, cached=True)
+            self.store.serve({**self.setting, **dict(zip(grid, values))})
         placeholder(WAITING), placeholder(NOT_RUN)  # drawn now, not during the first slider move
         self._draw_compare()
         self._on_change(None)
-        if self._rows:
-            self._write(status=f"{len(self._rows)} runs found in the cache: move a slider to scrub through them.")
+        if self.store.rows:
+            self._write(status=f"{len(self.store.rows)} runs found in the cache: move a slider to scrub through them.")
 
     @property
     def setting(self) -> dict[str, Any]:
@@ -160,9 +160,7 @@ class Panel:
     @property
     def results(self) -> pd.DataFrame:
         """One row per distinct run: arguments, seed, status, final metrics, seconds, cached."""
-        rows = pd.DataFrame(list(self._rows.values()))
-        first, last = [*self.controls, "seed", "status"], ["seconds", "cached"]
-        return rows.reindex(columns=first + [c for c in rows.columns if c not in first + last] + last)
+        return self.store.table(list(self.controls))
 
     def run(self, **values: Any):
         """Set the given controls, then run the current setting in this thread (or serve it from
@@ -178,37 +176,32 @@ class Panel:
                 self.controls[name].value = value
         finally:
             self._quiet = False
-        with self._cond:
-            self._pending = None
-            self._stop.clear()
-        return self._execute(self.setting)
+        return self.worker.run_now(self.setting)
 
     def stop(self) -> None:
         """Stop the run in progress at its next batch (it is kept as "stopped"); drop the waiting one."""
-        with self._cond:
-            self._pending, running = None, self._running
-            self._stop.set()
+        running = self.worker.stop()
         self._write(status=f"stopping {describe(running)} at the next batch..." if running else "nothing is training")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until nothing is training or waiting; False if ``timeout`` (seconds) ran out."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._pending is None and self._running is None, timeout)
+        return self.worker.wait(timeout)
 
     def record(self, **setting: Any) -> dict | None:
         """The finished run of ``setting`` (controls not given at their current values), from
         memory or the disk cache; None if it has not run."""
-        return self._find(self._key({**self.setting, **setting}))
+        return self.store.find({**self.setting, **setting})
 
     def summary(self) -> str:
         """The text shown where no widgets can be drawn: the controls, the runs, the best one."""
-        results, n, cached = self.results, len(self._rows), sum(row["cached"] for row in list(self._rows.values()))
-        lines = [f"explore({getattr(self.train_fn, '__name__', 'train_fn')}): {len(self.controls)} controls, "
+        rows = list(self.store.rows.values())
+        results, n, cached = self.results, len(rows), sum(row["cached"] for row in rows)
+        lines = [f"explore({getattr(self.store.train_fn, '__name__', 'train_fn')}): {len(self.controls)} controls, "
                  f"{n} run{'s' * (n != 1)} so far ({cached} from the cache)"]
         width = max((len(name) for name in self.controls), default=0)
         lines += [f"  {name:<{width}} = {label(w.value):<8}  {choices_text(w)}" for name, w in self.controls.items()]
         metric = _pick_metric(results, {*self.controls, "seed", "seconds", "cached"})
-        done = results[~results["status"].isin(run_cache.NOT_SERVED)].dropna(subset=[metric]) if metric else []
+        done = results[~results["status"].isin(NOT_SERVED)].dropna(subset=[metric]) if metric else []
         if len(done):
             best = done.loc[done[metric].idxmin() if "loss" in metric else done[metric].idxmax()]
             lines.append(f"best so far: {describe({k: best[k] for k in self.controls})}  {metric} {best[metric]:.4f}")
@@ -220,20 +213,16 @@ class Panel:
     def _repr_mimebundle_(self, **kwargs) -> dict:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = self.summary()
-        if in_notebook() and not self._prefetched and self._records:
+        if in_notebook() and not self._prefetched and self.store.records:
             self._prefetched = True  # draw the cached runs' curves before the first slider move
             threading.Thread(target=self._prefetch, daemon=True, name="nbh-explore-prefetch").start()
         return bundle
 
     # Drawing, from any thread. Widget writes go through _write, under one lock.
-    def _key(self, setting: Mapping[str, Any]) -> str:
-        arguments = run_cache.call_arguments(self.train_fn, setting)
-        return run_cache.run_key(self._identity, arguments, self.seed, self.cache_tag)
-
     def _write(self, key: str | None = None, curves: bytes | None = None, **values: str) -> None:
         """Set widget values in the order given; ``curves`` first, and only if ``key`` is still shown."""
         with self._ui:
-            if curves is not None and (key is None or key == self._key(self.setting)):
+            if curves is not None and (key is None or key == self.store.key(self.setting)):
                 self.curves.value = curves
             for name, value in values.items():
                 getattr(self, name).value = value
@@ -243,7 +232,7 @@ class Panel:
             return self._pngs[key]
         numbers_ = "  ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items() if k.startswith("valid"))
         png = curves_png(pd.DataFrame.from_records(record["history"]), f"{describe(setting)}   {numbers_}")
-        if record["status"] not in run_cache.NOT_SERVED:
+        if record["status"] not in NOT_SERVED:
             self._pngs[key] = png
         return png
 
@@ -257,121 +246,63 @@ class Panel:
         self._write(table=self._table_html(), compare=png)
 
     def _table_html(self) -> str:
-        if not self._rows:
-            return "<i>every run appears here</i>"
-        current, columns = self._key(self.setting), [c for c in self.results.columns if c not in ("seed", "cached")]
-        cells = lambda texts, tag: "".join(f"<{tag} style='padding:1px 8px;text-align:right'>{html.escape(t)}</{tag}>"
-                                           for t in texts)  # noqa: E731
-        lines = [f"<tr>{cells(columns, 'th')}</tr>"]
-        for key, row in list(self._rows.items()):
-            texts = [f"{row[c]:.4f}" if c not in self.controls and isinstance(row.get(c), float)
-                     else label(row.get(c, "")) for c in columns]
-            style = " style='background:#fff3c4;font-weight:bold'" if key == current else ""
-            lines.append(f"<tr{style}>{cells(texts, 'td')}</tr>")
-        return f"<table style='border-collapse:collapse;font-size:12px'>{''.join(lines)}</table>"
+        columns = [c for c in self.results.columns if c not in ("seed", "cached")]
+        return table_html(self.store.rows, columns, self.controls, self.store.key(self.setting))
 
     def _prefetch(self) -> None:
-        for key, record in list(self._records.items()):
+        for key, record in list(self.store.records.items()):
             self._png(key, {name: record["arguments"].get(name) for name in self.controls}, record)
         with self._ui:
             if self.status.value.endswith("scrub through them."):
                 self.status.value += " All drawn."
 
-    # Events, the worker thread, and the one place that trains.
-    def _find(self, key: str) -> dict | None:
-        if self.cache and key not in self._records and (record := run_cache.load(key)) is not None:
-            self._records[key] = record
-        return self._records.get(key) if self.cache else None
-
+    # Events, and the one job the worker (or run()) runs: serve or train a setting.
     def _on_change(self, change) -> None:
         if self._quiet:
             return
         setting = self.setting
-        key = self._key(setting)
-        if (record := self._find(key)) is not None:  # a finished run: show it now, train nothing
-            with self._cond:
-                self._pending = None
-            new = key not in self._rows
-            self._rows.setdefault(key, results_row(setting, self.seed, record, cached=True))
+        key = self.store.key(setting)
+        new = key not in self.store.rows
+        if (record := self.store.serve(setting)) is not None:  # a finished run: show it now, train nothing
+            self.worker.cancel()
             self._show(key, setting, record, f"{describe(setting)}: from the cache")
             if new:
                 self._draw_compare()
-            return
-        with self._cond:
-            training = self._running == setting
-            if training:  # back to the setting in training: nothing else waits, its live curves resume
-                self._pending = None
-        if training:
+        elif self.worker.back_to_running(setting):  # nothing else waits: its live curves resume
             self._write(table=self._table_html(), status=f"training {describe(setting)}...")
         elif self.auto_run and change is not None:  # written before the worker can start and say "training"
             self._write(key, placeholder(WAITING), table=self._table_html(), status=f"next: {describe(setting)}")
-            with self._cond:
-                self._submit(setting, DEBOUNCE)
+            self.worker.submit(setting, DEBOUNCE)
         else:
             self._write(key, placeholder(NOT_RUN), table=self._table_html(),
                         status=f"{describe(setting)}: not run yet; press Run")
 
     def _on_run_click(self) -> None:
         setting = self.setting
-        if (record := self._find(self._key(setting))) is not None:
-            self._show(self._key(setting), setting, record, f"{describe(setting)}: from the cache")
+        if (record := self.store.find(setting)) is not None:
+            self._show(self.store.key(setting), setting, record, f"{describe(setting)}: from the cache")
             return
-        with self._cond:
-            self._submit(setting, 0.0)
-
-    def _submit(self, setting: dict, delay: float) -> None:
-        """Put ``setting`` in the one pending slot, replacing what waits there; ``_cond`` is held."""
-        self._pending = (dict(setting), time.monotonic() + delay)
-        if self._worker is None or not self._worker.is_alive():
-            self._worker = threading.Thread(target=self._work, daemon=True, name="nbh-explore")
-            self._worker.start()
-        self._cond.notify_all()
-
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None or self._pending[1] > time.monotonic():  # debounce: until it rests
-                    self._cond.wait(None if self._pending is None else self._pending[1] - time.monotonic())
-                setting, self._pending, self._running = self._pending[0], None, self._pending[0]
-                self._stop.clear()
-            try:
-                self._execute(setting)
-            except Exception:  # _execute showed it in the panel: a thread has no cell to print into
-                pass
+        self.worker.submit(setting, 0.0)
 
     def _execute(self, setting: dict):
-        with self._busy:  # one training at a time: the worker's or run()'s
-            with self._cond:
-                self._running = setting
-            try:
-                return self._train_or_serve(self._key(setting), setting)
-            except Exception as error:
-                self.last_error = error
-                self._write(status=f"<span style='color:#b00'>{html.escape(describe(setting))}: "
-                                   f"{type(error).__name__}: {html.escape(str(error))} "
-                                   "(panel.last_error has the traceback)</span>")
-                raise
-            finally:
-                with self._cond:
-                    self._running = None
-                    self._cond.notify_all()
+        try:
+            return self._train_or_serve(self.store.key(setting), setting)
+        except Exception as error:
+            self.last_error = error
+            self._write(status=f"<span style='color:#b00'>{html.escape(describe(setting))}: "
+                               f"{type(error).__name__}: {html.escape(str(error))} "
+                               "(panel.last_error has the traceback)</span>")
+            raise
 
     def _train_or_serve(self, key: str, setting: dict):
-        if (record := self._find(key)) is not None:
-            self._rows.setdefault(key, results_row(setting, self.seed, record, cached=True))
+        if (record := self.store.serve(setting)) is not None:
             self._show(key, setting, record, f"{describe(setting)}: from the cache")
-            return run_cache.CachedResult.from_record(record)
+            return CachedResult.from_record(record)
         self._write(status=f"training {describe(setting)}...")
         callbacks = [LiveCurves(lambda history: self._live(key, setting, history)),
-                     StopOnEvent(self._stop)] if self._takes_callbacks else None
-        result, record = run_cache.run_once(self.train_fn, self._identity, setting, self.seed, self.cache_tag,
-                                            callbacks)
-        if record["status"] not in run_cache.NOT_SERVED:
-            self._records[key] = record
-            if self.cache:
-                run_cache.store(key, record)
+                     StopOnEvent(self.worker.stop_event)] if self._takes_callbacks else None
+        result, record = self.store.run(setting, callbacks)
         self._pngs.pop(key, None)
-        self._rows[key] = results_row(setting, self.seed, record, cached=False)
         kept = "; kept what it learned so far" if record["status"] == "stopped" else ""
         self._show(key, setting, record, f"{describe(setting)}: {record['status']} in {record['seconds']:.1f} s{kept}")
         self._draw_compare()
@@ -380,7 +311,7 @@ class Panel:
     def _live(self, key: str, setting: dict, history: list[dict]) -> None:
         epoch = history[-1]["epoch"] if history else 0
         self._write(status=f"training {describe(setting)}: epoch {epoch} done")
-        if key == self._key(self.setting):  # draw only what the reader is looking at
+        if key == self.store.key(self.setting):  # draw only what the reader is looking at
             self._write(key, curves_png(pd.DataFrame(history), f"{describe(setting)}   epoch {epoch} (training)"))
 
 

@@ -1,7 +1,8 @@
 """Widget panels built on the techniques: `preview_panel` (augmentations) and `gap_panel` (regularization).
 
 Each panel is a thin view: the technique module computes (`preview`, `gap_scores`,
-`plot_gap`), `explore` trains and caches, and the panel only lays out widgets and redraws.
+`plot_gap`), `explore`'s run store trains and caches, the `LatestWins` worker runs the latest
+request in a thread, and the panel only lays out widgets and redraws.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..augment.preview import _check_images, preview
 from ..data.datasets import FASHION_MEAN_STD
 from ..plots import figure_png
 from ..regularize import plot_gap
+from ._worker import LatestWins
 from .explore import Panel, explore
 
 
@@ -38,7 +40,9 @@ class PreviewPanel:
 
     ``controls[name]`` is ``(checkbox, slider)`` for each transform (slider None for the
     flips), ``fill_mode`` a drop-down; changing any of them redraws after ``debounce``
-    seconds of quiet (0: at once). ``code`` shows the `pipeline` call behind the grid.
+    seconds of quiet (0: at once), in a `LatestWins` worker thread, so a slider dragged
+    during a redraw queues one more redraw, not one per step. ``code`` shows the `pipeline`
+    call behind the grid.
     """
 
     def __init__(self, x: torch.Tensor, *, mean_std, n: int, versions: int, seed: int, debounce: float) -> None:
@@ -46,7 +50,8 @@ class PreviewPanel:
 
         self.x, self.mean_std, self.n, self.versions = x, mean_std, n, versions
         self.seed, self.debounce = seed, debounce
-        self.draws, self._timer, self._lock = 0, None, threading.Lock()
+        self.draws, self._lock = 0, threading.Lock()  # redraw() runs in the worker and from code
+        self._worker = LatestWins(lambda _: self.redraw(), name="nbh-preview")
         self.controls: dict = {"hflip": (w.Checkbox(False, description="hflip"), None),
                                "vflip": (w.Checkbox(False, description="vflip"), None)}
         for key, (low, high, step, start) in PANEL_SLIDERS.items():
@@ -79,7 +84,7 @@ class PreviewPanel:
                 self.image.value = figure_png(fig)
                 args = ", ".join(f"{k}={v!r}" for k, v in keywords.items() if k != "fill_mode" or v != "constant")
                 self.code.value = f"<code>pipeline({args})</code>"
-            except Exception as error:  # shown in the panel: a timer thread has nowhere else to report
+            except Exception as error:  # shown in the panel: the worker thread has nowhere else to report
                 self.code.value = f"<b>error:</b> {html.escape(f'{type(error).__name__}: {error}')}"
             self.draws += 1
 
@@ -87,11 +92,7 @@ class PreviewPanel:
         if self.debounce == 0:
             self.redraw()
             return
-        if self._timer is not None:
-            self._timer.cancel()  # a newer change supersedes it: moving a slider queues no backlog
-        self._timer = threading.Timer(self.debounce, self.redraw)
-        self._timer.daemon = True
-        self._timer.start()
+        self._worker.submit(None, self.debounce)  # replaces a waiting redraw: moving a slider queues no backlog
 
     def _new_seed(self, _button=None) -> None:
         self.seed += 1
@@ -118,7 +119,6 @@ def preview_panel(x: torch.Tensor, *, mean_std=FASHION_MEAN_STD, n: int = 8, ver
     check_number("preview_panel", "seed", seed, integer=True, low=0)
     check_number("preview_panel", "debounce", debounce, low=0)
     return PreviewPanel(x, mean_std=mean_std, n=n, versions=versions, seed=seed, debounce=debounce)
-
 
 
 class GapPanel:
