@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 from ._files import REPOSITORY_DATASETS, atomic_write
-from ._checks import check_number, check_type, fail
+from ._checks import FLAG, SEED, Function, Instance, Optional, Rule, Satisfies, check_type, checked, fail, shown
 from .device import quick_mode
 from .training.interrupts import watch_stops
 
@@ -96,7 +96,8 @@ def check_grid(func: str, grid: Any) -> dict[str, list]:
     check_type(func, "grid", grid, Mapping, "a dict of parameter name -> list of values, e.g. {'lr': [1e-3, 1e-2]}")
     for name, values in grid.items():
         if not isinstance(values, (list, tuple)) or len(values) == 0:
-            raise fail(func, f"grid['{name}']", "a non-empty list of values", values)
+            raise fail(func, "grid", "a dict of parameter name -> non-empty list of values", shown(dict(grid)),
+                       f"grid[{name!r}] is {values!r}.")
     return {name: list(values) for name, values in grid.items()}
 
 
@@ -309,6 +310,16 @@ class RunStore:
         return rows.reindex(columns=first + [c for c in rows.columns if c not in first + last] + last)
 
 
+TRAIN_FN = Function("a function of keyword arguments (your own, or one that calls fit)")
+GRID = Rule(lambda f, n, v: check_grid(f, v) and None, "a dict of parameter name -> list of values, e.g. "
+            "{'lr': [1e-3, 1e-2]}", bad=[[1e-3, 1e-2], {"lr": 0.1}, {"lr": []}])
+CACHE_TAG = Optional(Instance(str, "a string naming the data"))
+
+
+@checked(train_fn=TRAIN_FN, grid=GRID,
+         seeds=Satisfies(lambda v: isinstance(v, (list, tuple, range)) and len(v) > 0 and all(SEED.ok(s) for s in v),
+                         "a non-empty list or tuple of seeds (integers >= 0), e.g. (0, 1, 2)", bad=[0, [-1], ["a"], []]),
+         cache_tag=CACHE_TAG, progress=FLAG, cache=FLAG)
 def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int] = (0,), cache_tag: str | None = None,
           progress: bool = True, cache: bool = True) -> pd.DataFrame:
     """Run ``train_fn`` on every combination of ``grid`` (times ``seeds``); return a tidy table.
@@ -324,13 +335,10 @@ def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int]
     """
     grid = check_grid("sweep", grid)
     takes_callbacks, takes_seed = check_names("sweep", train_fn, list(grid))
-    seeds = list(check_type("sweep", "seeds", seeds, (list, tuple, range), "a list or tuple of seeds, e.g. (0, 1, 2)"))
-    for seed in seeds or [None]:
-        check_number("sweep", "seeds", seed, integer=True, low=0, high=2**32 - 1)
+    seeds = list(seeds)
     if len(seeds) > 1 and not takes_seed:
         raise fail("sweep", "seeds", f"one seed: {getattr(train_fn, '__name__', 'train_fn')}() has no `seed` "
                    "parameter, so every seed would give the same run", tuple(seeds))
-    check_type("sweep", "cache_tag", cache_tag, (str, type(None)), "a string naming the data, or None")
     from tqdm.auto import tqdm
 
     seeds = [int(seed) if takes_seed else None for seed in seeds]

@@ -78,3 +78,21 @@ EXAMPLES.update({
     "show_images": lambda: dict(x=torch.rand(4, 1, 8, 8), y=torch.arange(4) % 2, classes=["a", "b"], n=4, columns=2,
                                 mean_std=None),
 })
+
+
+def train(lr=0.1, width=8, seed=0):
+    return {"valid_accuracy": 0.9 - abs(lr - 0.1) - 1 / width}
+
+
+def train_gap(dropout=0.0, seed=0):
+    return {"gap": dropout, "history": history()}
+
+
+EXAMPLES.update({
+    "sweep": lambda: dict(train_fn=train, grid={"lr": [0.1, 0.2]}, seeds=(0, 1), cache_tag="t", progress=False,
+                          cache=False),
+    "explore": lambda: dict(train_fn=train, grid={"lr": [0.1, 0.2]}, seed=0, cache_tag="t", cache=False),
+    "gap_panel": lambda: dict(train_fn=train_gap, grid={"dropout": [0.0, 0.5]}, baseline={"dropout": 0.0}, seed=0,
+                              cache_tag="t"),
+    "preview_panel": lambda: dict(x=torch.rand(4, 1, 8, 8), mean_std=None, n=4, versions=2, seed=0, debounce=0),
+})

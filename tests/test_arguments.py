@@ -24,8 +24,10 @@ for path in sorted(Path(__file__).parent.glob("examples_*.py")):
 PUBLIC = {name: getattr(nbhelpers, name) for name in nbhelpers.__all__}
 CALLABLE = {name: obj for name, obj in PUBLIC.items()
             if callable(obj) and not (inspect.isclass(obj) and issubclass(obj, BaseException))}
-# Names whose arguments are not the reader's to choose: dataclass records built by the package.
-RECORDS = {"TrainResult", "TrainState", "Comparison", "Figure"}
+# Names whose arguments are not the reader's to choose: records and panels the package builds
+# (`fit` makes TrainResult and TrainState, `explore` a Panel, `gap_panel` a GapPanel, ...;
+# their arguments are checked where the reader gives them) and matplotlib's Figure.
+RECORDS = {"TrainResult", "TrainState", "Comparison", "Figure", "Panel", "GapPanel", "PreviewPanel"}
 
 
 def parameters(obj) -> list[str]:

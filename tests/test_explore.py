@@ -317,12 +317,12 @@ def train_for_errors(lr, width=8, callbacks=(), seed=0):
     (lambda: explore(train_for_errors, width=[8]), "`controls` must be given for `lr` too (train_for_errors() has no "
                                                    "default for it)"),
     (lambda: explore(train_for_errors, lr=[1], callbacks=[1]), "`callbacks` must be left to the panel"),
-    (lambda: explore(train_for_errors, grid={"lr": 0.1}), "`grid['lr']` must be a non-empty list of values; got 0.1."),
+    (lambda: explore(train_for_errors, grid={"lr": 0.1}), "`grid` must be a dict of parameter name -> list of values, e.g. {'lr': [1e-3, 1e-2]} or None; got {'lr': 0.1}."),
     (lambda: explore(train_for_errors, grid={"lr": [1]}, lr=[2]), "`lr` must be given once"),
     (lambda: explore("train", lr=[1]), "explore(): `train_fn` must be a function"),
     (lambda: explore(train_for_errors, lr=[1], seed=-1), "`seed` must be an integer >= 0"),
     (lambda: sweep(lambda lr: {}, {"lr": [1]}, seeds=(0, 1)), "sweep(): `seeds` must be one seed"),
-    (lambda: sweep(train_for_errors, {"lr": [1]}, seeds=(0.5,)), "sweep(): `seeds` must be an integer"),
+    (lambda: sweep(train_for_errors, {"lr": [1]}, seeds=(0.5,)), "sweep(): `seeds` must be a non-empty list or tuple of seeds (integers >= 0)"),
     (lambda: explore(lambda lr: 0.9, lr=[1]).run(), "explore(): `train_fn` must be a function that returns a "
                                                     "TrainResult or a dict of metrics; got 'a float'."),
     (lambda: explore(train_for_errors, lr=[1]).run(lrr=1), "Panel.run(): `lrr` must be one of the controls: lr; got "

@@ -46,8 +46,9 @@ from typing import Any
 
 import pandas as pd
 
-from .._checks import check_number, check_type, fail
-from ..runs import NOT_SERVED, CachedResult, RunStore, check_grid, check_names, describe, label, signature_of
+from .._checks import FLAG, SEED, Optional, checked, fail
+from ..runs import (CACHE_TAG, GRID, NOT_SERVED, TRAIN_FN, CachedResult, RunStore, check_grid, check_names, describe, label,
+                    signature_of)
 from ..training.callbacks import Callback, StopTraining
 from ..training.progress import in_notebook
 from ._controls import choices_text, make_control
@@ -315,6 +316,7 @@ class Panel:
             self._write(key, curves_png(pd.DataFrame(history), f"{describe(setting)}   epoch {epoch} (training)"))
 
 
+@checked(train_fn=TRAIN_FN, grid=Optional(GRID), seed=SEED, cache_tag=CACHE_TAG, cache=FLAG)
 def explore(train_fn: Callable, *, grid: Mapping[str, Sequence] | None = None, seed: int = 0,
             cache_tag: str | None = None, cache: bool = True, **controls: Any) -> Panel:
     """A widget panel over ``train_fn``: controls, Run / Stop, live curves, every run compared.
@@ -361,8 +363,6 @@ def explore(train_fn: Callable, *, grid: Mapping[str, Sequence] | None = None, s
     >>> panel.results                          # one row per distinct run             # doctest: +SKIP
     """
     func = "explore"
-    check_type(func, "cache_tag", cache_tag, (str, type(None)), "a string naming the data, or None")
-    check_number(func, "seed", seed, integer=True, low=0, high=2**32 - 1)
     grid = check_grid(func, grid) if grid is not None else {}
     both = sorted(set(grid) & set(controls))
     if both:

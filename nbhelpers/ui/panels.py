@@ -15,13 +15,14 @@ from typing import Any
 import pandas as pd
 import torch
 
-from .._checks import check_number, check_type, fail
-from ..augment.base import FILL_MODES, check_mean_std
+from .._checks import COUNT, SEED, Instance, Optional, Real, checked, fail
+from ..augment.base import FILL_MODES, MEAN_STD
 from ..augment.pipeline import pipeline
-from ..augment.preview import _check_images, preview
+from ..augment.preview import IMAGES, preview
 from ..data.datasets import FASHION_MEAN_STD
 from ..plots import figure_png
 from ..regularize import plot_gap
+from ..runs import CACHE_TAG, GRID, TRAIN_FN
 from ._worker import LatestWins
 from .explore import Panel, explore
 
@@ -102,6 +103,7 @@ class PreviewPanel:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
+@checked(x=IMAGES, mean_std=MEAN_STD, n=COUNT, versions=COUNT, seed=SEED, debounce=Real(low=0))
 def preview_panel(x: torch.Tensor, *, mean_std=FASHION_MEAN_STD, n: int = 8, versions: int = 3, seed: int = 0,
                   debounce: float = 0.25) -> PreviewPanel:
     """An ipywidgets panel: tick transforms, move their strengths, see the `preview` grid redrawn.
@@ -112,12 +114,6 @@ def preview_panel(x: torch.Tensor, *, mean_std=FASHION_MEAN_STD, n: int = 8, ver
     >>> panel.code.value
     '<code>pipeline(rotate=15)</code>'
     """
-    _check_images("preview_panel", x)
-    check_mean_std("preview_panel", mean_std)
-    check_number("preview_panel", "n", n, integer=True, low=1)
-    check_number("preview_panel", "versions", versions, integer=True, low=1)
-    check_number("preview_panel", "seed", seed, integer=True, low=0)
-    check_number("preview_panel", "debounce", debounce, low=0)
     return PreviewPanel(x, mean_std=mean_std, n=n, versions=versions, seed=seed, debounce=debounce)
 
 
@@ -168,6 +164,8 @@ class GapPanel:
         return bundle
 
 
+@checked(train_fn=TRAIN_FN, grid=GRID, baseline=Optional(Instance(Mapping, "a dict of control name -> value")),
+         seed=SEED, cache_tag=CACHE_TAG)
 def gap_panel(train_fn: Callable, grid: Mapping[str, Sequence], *, baseline: Mapping[str, Any] | None = None,
               seed: int = 0, cache_tag: str | None = None) -> GapPanel:
     """`explore` ``train_fn`` over ``grid`` (after `sweep` filled the cache), with the gap plotted.
@@ -185,10 +183,8 @@ def gap_panel(train_fn: Callable, grid: Mapping[str, Sequence], *, baseline: Map
     >>> panel.baseline
     {'dropout': 0.0}
     """
-    check_type("gap_panel", "grid", grid, Mapping, "a dict of control name -> list of values (a sweep grid)")
     base = {name: list(values)[0] for name, values in grid.items() if len(list(values))}
     if baseline is not None:
-        check_type("gap_panel", "baseline", baseline, Mapping, "a dict of control name -> value, or None")
         unknown = [name for name in baseline if name not in grid]
         if unknown:
             raise fail("gap_panel", "baseline", "a dict whose keys are controls of `grid`: " + ", ".join(grid),
