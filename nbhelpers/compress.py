@@ -15,8 +15,6 @@ torch.Size([8, 10])
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import copy
 import io
 import statistics
@@ -24,12 +22,24 @@ import time
 import warnings
 import zlib
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from ._checks import COUNT, FRACTION, MODEL, Function, Optional, Rule, check_number, checked, fail, shown
+from ._checks import (
+    COUNT,
+    FRACTION,
+    MODEL,
+    Function,
+    Optional,
+    Rule,
+    check_number,
+    checked,
+    fail,
+    shown,
+)
 from .training.inference import evaluate
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used

@@ -17,21 +17,31 @@ one row per (time, layer), so one plot, `plot_layers`, draws any of them:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from ._checks import COUNT, FLAG, checked, fail, Instance, is_pandas, Optional, Rule, shown
+from ._checks import (
+    COUNT,
+    FLAG,
+    Instance,
+    Optional,
+    Rule,
+    checked,
+    fail,
+    is_pandas,
+    shown,
+)
 from .models._blocks import weight_parameters
 from .training.callbacks import Callback, TrainState
 from .training.losses import make_loss
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
+
     from .plots._figure import Figure
 
 
@@ -226,9 +236,10 @@ def plot_layers(tables: Mapping[str, pd.DataFrame], value: str = "grad_norm", *,
     >>> len(plot_layers({"sigmoid": t}).axes)
     1
     """
-    from .plots._figure import Figure
     import matplotlib
     import seaborn as sns
+
+    from .plots._figure import Figure
 
     for t in tables.values():  # the columns a table has: data, so checked here
         for col in (x, value):

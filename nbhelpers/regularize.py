@@ -16,16 +16,28 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._checks import COUNT, LEARNING_RATE, SEED, checked, Choice, fail, Frame, Instance, is_pandas, Real, Rule, shown
+from ._checks import (
+    COUNT,
+    LEARNING_RATE,
+    SEED,
+    Choice,
+    Frame,
+    Instance,
+    Real,
+    Rule,
+    checked,
+    fail,
+    is_pandas,
+    shown,
+)
 from .evaluation.seeds import effect, mean_ci
 from .models._blocks import weight_parameters
 from .training.inference import evaluate
@@ -33,6 +45,7 @@ from .training.optimizers import OPTIMIZERS
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
+
     from .plots._figure import Figure
 
 
@@ -147,9 +160,10 @@ def weight_histogram(models: Mapping[str, nn.Module], *, threshold: float = 1e-3
     >>> [t.get_text().split(":")[0] for t in fig.axes[0].get_legend().get_texts()]
     ['a', 'b']
     """
-    from .plots._figure import Figure
     import matplotlib
     import seaborn as sns
+
+    from .plots._figure import Figure
 
     sizes = {str(k): torch.cat([w.abs().flatten().float().cpu() for _, w in _weights(m)]).numpy()
              for k, m in models.items()}
@@ -206,9 +220,10 @@ def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
     >>> len(plot_gap({"none": h}).axes)
     1
     """
-    from .plots._figure import Figure
     import matplotlib
     import seaborn as sns
+
+    from .plots._figure import Figure
 
     table = gap_table(histories, metric)
     scale = 100 if metric == "accuracy" else 1

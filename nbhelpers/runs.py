@@ -36,14 +36,27 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from ._checks import (
+    FLAG,
+    SEED,
+    Function,
+    Instance,
+    Optional,
+    Rule,
+    Satisfies,
+    check_type,
+    checked,
+    fail,
+    shown,
+)
 from ._files import REPOSITORY_DATASETS, atomic_write
-from ._checks import FLAG, SEED, Function, Instance, Optional, Rule, Satisfies, check_type, checked, fail, shown
 from .device import quick_mode
 from .training.interrupts import watch_stops
+
+if TYPE_CHECKING:  # annotations only: pandas loads when first used
+    import pandas as pd
 
 FORMAT = "nbhelpers.explore/1"
 NOT_SERVED = ("stopped", "interrupted")  # a run cut short is kept in the panel, never served as finished
@@ -199,6 +212,8 @@ class CachedResult:
 
     @classmethod
     def from_record(cls, record: dict) -> CachedResult:
+        import pandas as pd
+
         return cls(arguments=record["arguments"], seed=record.get("seed"), status=record["status"],
                    metrics=record["metrics"], history=pd.DataFrame.from_records(record.get("history") or []),
                    seconds=record.get("seconds", 0.0))
@@ -207,6 +222,8 @@ class CachedResult:
 def outcome(result: Any) -> tuple[dict[str, float], pd.DataFrame, str]:
     """Final metrics, history and status of what a train function returned: a `TrainResult`
     (or anything with a ``history`` DataFrame) or a dict of metrics."""
+    import pandas as pd
+
     if isinstance(result, Mapping):
         metrics = {k: float(v) for k, v in result.items()
                    if not isinstance(v, (str, bytes)) and hasattr(v, "__float__")}  # numbers, 0-d tensors
@@ -305,6 +322,8 @@ class RunStore:
 
     def table(self, names: Sequence[str] = ()) -> pd.DataFrame:
         """One row per distinct run: ``names`` (the setting's), seed, status, final metrics, seconds, cached."""
+        import pandas as pd
+
         rows = pd.DataFrame(list(self.rows.values()))
         first, last = [*names, "seed", "status"], ["seconds", "cached"]
         return rows.reindex(columns=first + [c for c in rows.columns if c not in first + last] + last)
@@ -333,6 +352,8 @@ def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int]
     >>> table = sweep(train, {"lr": [1e-3, 1e-2], "width": [32, 128]}, seeds=(0, 1))  # doctest: +SKIP
     >>> table.groupby(["lr", "width"])["valid_accuracy"].mean()                        # doctest: +SKIP
     """
+    import pandas as pd
+
     grid = check_grid("sweep", grid)
     takes_callbacks, takes_seed = check_names("sweep", train_fn, list(grid))
     seeds = list(seeds)

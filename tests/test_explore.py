@@ -190,6 +190,21 @@ def test_stop_during_run_keeps_what_was_learned_as_stopped(cache_dir):
     assert len(calls) == 2  # the same setting trains again
 
 
+def test_a_stopped_run_is_not_cached_when_the_train_function_returns_a_dict(cache_dir):
+    """The chapters' train functions return `scores(...)`, a dict that cannot say fit was stopped."""
+    calls, signal = [], FirstEpoch()
+    inner = make_train(calls, extra=[signal])
+
+    def train(lr, epochs=400, callbacks=(), seed=0):
+        return {"valid_loss": inner(lr, epochs=epochs, callbacks=callbacks, seed=seed).final["valid_loss"]}
+
+    panel = explore(train, lr=[0.01])
+    threading.Thread(target=lambda: signal.done.wait(60) and panel.stop()).start()
+    panel.run()
+    assert panel.results["status"].tolist() == ["stopped"]
+    assert not cache_dir.exists() or not list(cache_dir.iterdir()), "a stopped run was stored as finished"
+
+
 def test_stop_button_stops_a_background_run():
     calls, signal = [], FirstEpoch()
     panel = explore(make_train(calls, extra=[signal]), lr=[0.01], epochs=[400])

@@ -27,9 +27,24 @@ import torch
 import torch.nn.functional as F
 
 from .._checks import FRACTION, Real, Satisfies, checked, fail
-from .base import (FACTOR, FACTOR_LIMITS, MEAN_STD, MIX, SOME_STEPS, TILES, Augmentation, _real, check_batch,
-                   check_tiles, pair_within, run_step, span, stats, uniform)  # fmt: skip
 from ..data.datasets import FASHION_MEAN_STD
+from .base import (
+    FACTOR,
+    FACTOR_LIMITS,
+    MEAN_STD,
+    MIX,
+    SOME_STEPS,
+    TILES,
+    Augmentation,
+    _real,
+    check_batch,
+    check_tiles,  # fmt: skip
+    pair_within,
+    run_step,
+    span,
+    stats,
+    uniform,
+)
 
 BINS = 256  # grey levels for histogram equalization, as for 8-bit images
 ERASE_VALUE = Satisfies(lambda v: (isinstance(v, str) and v == "random") or (_real(v) and 0 <= v <= 1),

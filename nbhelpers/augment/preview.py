@@ -7,9 +7,8 @@ contrast changes show) and light is light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,7 +19,6 @@ from .base import MEAN_STD, STEP_KINDS, run_step, stats
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     from ..plots._figure import Figure
-
 
 
 def _pixels(batch: torch.Tensor, mean_std) -> np.ndarray:

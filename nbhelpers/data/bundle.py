@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .._checks import Instance, Optional, Real, Satisfies, check_arguments, check_number, fail
+from .._checks import (
+    Instance,
+    Optional,
+    Real,
+    Satisfies,
+    check_arguments,
+    check_number,
+    fail,
+)
 from ..device import get_device
 
 if TYPE_CHECKING:  # fastai is imported only when to_fastai() is called: it is slow to import
@@ -152,7 +160,6 @@ class DataBundle:
         if self.classes is not None:
             lines.append(f"  classes ({len(self.classes)}): {', '.join(self.classes)}")
         return "\n".join(lines)
-
 
 
 # ---------------------------------------------------------------- splits

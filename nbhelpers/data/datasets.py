@@ -26,11 +26,28 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._checks import (
+    FLAG,
+    FRACTION,
+    SEED,
+    AnyOf,
+    Choice,
+    Instance,
+    Optional,
+    Real,
+    checked,
+    fail,
+)
 from .._files import REPOSITORY_DATASETS, atomic_write
-from .._checks import FLAG, FRACTION, SEED, AnyOf, Choice, Instance, Optional, Real, checked, fail
 from ..device import quick_mode
-from .bundle import DataBundle, DataIntegrityError, DataNotFoundError, _carve_valid, _check_size, _split
-
+from .bundle import (
+    DataBundle,
+    DataIntegrityError,
+    DataNotFoundError,
+    _carve_valid,
+    _check_size,
+    _split,
+)
 
 # Module constants rather than literals in the functions, so tests can point them elsewhere.
 DATASETS_DIR = REPOSITORY_DATASETS if REPOSITORY_DATASETS.is_dir() else Path.home() / ".cache" / "nbhelpers"
@@ -43,7 +60,6 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]  # fmt: skip
 FASHION_MEAN_STD = (0.2860, 0.3530)  # of the 60k training pixels scaled to [0, 1]
 TABULAR_SETS = ("breast_cancer", "wine", "digits", "iris", "diabetes")  # scikit-learn's load_<name>
-
 
 
 # ---------------------------------------------------------------- files

@@ -18,7 +18,18 @@ from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
-from .._checks import COUNT, FLAG, Function, Instance, Optional, Rule, Satisfies, checked, fail, shown
+from .._checks import (
+    COUNT,
+    FLAG,
+    Function,
+    Instance,
+    Optional,
+    Rule,
+    Satisfies,
+    checked,
+    fail,
+    shown,
+)
 from ..device import check_device, get_device
 
 Split = tuple[torch.Tensor, torch.Tensor]
@@ -26,7 +37,6 @@ BatchAugment = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.
 EVAL_BATCH_SIZE = 1024
 DATA_FORMS = ("a DataBundle, ((x_train, y_train), (x_valid, y_valid)) or (x, y) tensors, "
               "or (train_loader, valid_loader) iterables of (x, y) batches such as DataLoaders")
-
 
 
 class DeviceLoader:
@@ -80,7 +90,6 @@ class DeviceLoader:
 
 
 # ---------------------------------------------------------------- splits
-
 
 
 def as_batch_augment(augment: Callable | None) -> BatchAugment | None:

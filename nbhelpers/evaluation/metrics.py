@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-from .._checks import MODEL, checked, fail, is_pandas, Optional, Satisfies, shown
+from .._checks import MODEL, Optional, Satisfies, checked, fail, is_pandas, shown
 from ..training import predict
 from ..training.inference import correct
 

@@ -22,19 +22,28 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
 import numbers
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import AnyOf, Anything, checked, Choice, fail, Frame, Instance, Optional, Real, Satisfies
+from .._checks import (
+    AnyOf,
+    Anything,
+    Choice,
+    Frame,
+    Instance,
+    Optional,
+    Real,
+    Satisfies,
+    checked,
+    fail,
+)
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
-
 
 
 RUNS = Frame("a pandas DataFrame (one row per run, e.g. what sweep returns)")
@@ -60,7 +69,9 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
     mean = float(data.mean())
     if data.size < 2:
         return mean, math.nan, math.nan
-    from scipy import stats  # scipy.stats costs 0.3 s to import: loaded when first needed
+    from scipy import (
+        stats,  # scipy.stats costs 0.3 s to import: loaded when first needed
+    )
 
     half = float(stats.t.ppf((1 + confidence) / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
     return mean, mean - half, mean + half

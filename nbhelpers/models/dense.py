@@ -18,8 +18,16 @@ import torch
 from torch import nn
 
 from .._checks import COUNT, FLAG, MODEL, Real, checked, fail
-from ._blocks import (ACTIVATION, DROPOUT, _activation_config, _make_norm, _norm_config, _Residual, make_activation,
-                      norm_choice)
+from ._blocks import (
+    ACTIVATION,
+    DROPOUT,
+    _activation_config,
+    _make_norm,
+    _norm_config,
+    _Residual,
+    make_activation,
+    norm_choice,
+)
 
 
 class MLP(nn.Sequential):
@@ -70,7 +78,6 @@ class MLP(nn.Sequential):
         if x.dim() < 2 or x.shape[1:].numel() != n:
             raise fail("MLP.forward", "x", f"a batch N x ... with {n} features per sample", x.shape)
         return super().forward(x)
-
 
 
 @checked(model=MODEL, trainable_only=FLAG)

@@ -10,17 +10,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from collections.abc import Mapping, Sequence
-
-
-from .._checks import checked, fail, Instance, is_pandas, Optional, Satisfies
-from ._figure import SPLIT_COLORS, Figure
+from .._checks import Instance, Optional, Satisfies, checked, fail, is_pandas
+from ._figure import SPLIT_COLORS
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
 
+    from ._figure import Figure
 
 
 HISTORY = Satisfies(lambda h: is_pandas(h) and {"epoch", "split"} <= set(h.columns),
@@ -35,6 +34,8 @@ def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None,
     """Loss (and accuracy, if recorded) per epoch, one line per split, side by side."""
     import matplotlib
     import seaborn as sns
+
+    from ._figure import Figure
 
     if metrics is None:
         metrics = [m for m in ("loss", "accuracy") if m in history.columns and history[m].notna().any()]
@@ -68,6 +69,8 @@ def compare_curves(histories: Mapping[str, pd.DataFrame], metric: str = "accurac
     """
     import matplotlib
     import seaborn as sns
+
+    from ._figure import Figure
 
     func = "compare_curves"
     for name, h in histories.items():

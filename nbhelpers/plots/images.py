@@ -19,7 +19,6 @@ if TYPE_CHECKING:  # annotations only: matplotlib loads when first used
     from ._figure import Figure
 
 
-
 @checked(x=Satisfies(lambda v: isinstance(v, torch.Tensor) and v.ndim == 4, "a tensor of shape N x C x H x W",
                     bad=["images", 3]),
          y=Optional(Instance(torch.Tensor, "a tensor of labels")),

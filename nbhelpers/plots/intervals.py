@@ -13,13 +13,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import FLAG, Instance, Optional, Real, Satisfies, checked, fail, is_pandas
-
+from .._checks import (
+    FLAG,
+    Instance,
+    Optional,
+    Real,
+    Satisfies,
+    checked,
+    fail,
+    is_pandas,
+)
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
-    from ._figure import Figure
     import pandas as pd
 
+    from ._figure import Figure
 
 
 COLUMN = Instance(str, "a column name")
@@ -45,10 +53,11 @@ def plot_ci(table: pd.DataFrame, x: str, *, hue: str | None = None, y: str = "me
     >>> len(plot_ci(t, "n", logx=True).axes)
     1
     """
-    from ._figure import Figure
     import matplotlib
     import pandas as pd
     import seaborn as sns
+
+    from ._figure import Figure
 
     func = "plot_ci"
     for name, col in (("x", x), ("hue", hue), ("y", y), ("low", low), ("high", high)):

@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import SEED, fail, is_pandas, Rule, shown
+from .._checks import SEED, Rule, fail, is_pandas, shown
 from ..data import DataBundle
-
 
 
 def _is_array(x: Any) -> bool:

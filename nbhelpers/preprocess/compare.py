@@ -19,21 +19,31 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import difflib
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import COUNT, LEARNING_RATE, SEED, Choice, Instance, Optional, Real, checked, check_number, fail, shown
+from .._checks import (
+    COUNT,
+    LEARNING_RATE,
+    SEED,
+    Choice,
+    Instance,
+    Optional,
+    Real,
+    check_number,
+    checked,
+    fail,
+    shown,
+)
 from ..data import DataBundle
 from ..device import seed_everything
 from ..evaluation.seeds import mean_ci, summarize, versus
@@ -46,6 +56,7 @@ from .leakage import fit_on_train
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
+
     from ..plots._figure import Figure
 
 

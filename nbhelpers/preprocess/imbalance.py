@@ -13,7 +13,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import COUNT, SEED, check_number, checked, Choice, fail, is_pandas, Optional, Real
+from .._checks import (
+    COUNT,
+    SEED,
+    Choice,
+    Optional,
+    Real,
+    check_number,
+    checked,
+    fail,
+    is_pandas,
+)
 from .arguments import array, as_floats, labels
 
 REMEDIES = ("none", "over", "under", "smote", "weighted")

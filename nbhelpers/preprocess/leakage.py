@@ -18,23 +18,30 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from .._checks import Real, Rule, checked, fail
 from ..data import DataBundle
-from .arguments import (DATA, SCORING, SEEDS, TRANSFORMER, array, as_floats, check_array, check_scoring, labels,
-                        sklearn_object)
+from .arguments import (
+    DATA,
+    SCORING,
+    SEEDS,
+    TRANSFORMER,
+    array,
+    as_floats,
+    check_array,
+    check_scoring,
+    labels,
+    sklearn_object,
+)
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
-
 
 
 def _array(func: str, name: str, x: Any, ndims: tuple[int, ...] = (2,)) -> np.ndarray:

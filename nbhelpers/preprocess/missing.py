@@ -9,15 +9,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import FLAG, SEED, Choice, Real, Rule, checked, check_number, fail
+from .._checks import FLAG, SEED, Choice, Real, Rule, check_number, checked, fail
 from .arguments import array, array_words, as_floats, check_names, name_words, names
 from .leakage import _like
 

@@ -2,8 +2,8 @@
 
 from .callbacks import HOOKS, Callback, EarlyStopping, StopTraining, TrainState
 from .fit import fit
-from .result import NonFiniteLossWarning, TrainResult
 from .inference import evaluate, predict
+from .result import NonFiniteLossWarning, TrainResult
 
 __all__ = ["HOOKS", "Callback", "EarlyStopping", "NonFiniteLossWarning", "StopTraining", "TrainResult", "TrainState",
            "evaluate", "fit", "predict"]

@@ -27,11 +27,11 @@ from torch import nn
 
 from .._checks import checked, fail
 from ..data.loader import as_batch_augment, resolve_data
-from ..models._blocks import weight_parameters
 from ..device import amp_dtype, get_device, seed_everything
+from ..models._blocks import weight_parameters
 from .callbacks import HOOKS, EarlyStopping, StopTraining, TrainState
-from .fit_arguments import FIT_ARGUMENTS
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .fit_arguments import FIT_ARGUMENTS
 from .inference import count_correct, looks_like_classification, run_eval
 from .interrupts import note_stop
 from .losses import check_targets, make_loss

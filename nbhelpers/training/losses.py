@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from .._checks import check_choice, fail
 
+
 def _regression(fn: Callable) -> Callable:
     # Readers' targets are often (N,) while a 1-output model gives (N, 1): broadcasting
     # those silently computes an N x N loss, so match the target to the prediction.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import platform
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -16,7 +15,6 @@ from ..plots import learning_curves
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
-
 
 
 class NonFiniteLossWarning(RuntimeWarning):

@@ -11,12 +11,13 @@ import functools
 import html
 import threading
 from collections.abc import Collection, Mapping
-
-import pandas as pd
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from ..plots import SPLIT_COLORS, figure_png
 from ..runs import NOT_SERVED, is_number, label
+
+if TYPE_CHECKING:  # annotations only: pandas loads when first used
+    import pandas as pd
 
 CURVES_SIZE = (5.6, 2.5)   # inches at 100 dpi: fixed pixel sizes, so the page does not jump
 COMPARE_SIZE = (3.8, 2.5)
@@ -26,6 +27,8 @@ _FIGURES = threading.Lock()  # matplotlib's text and font caches are shared: one
 def curves_png(history: pd.DataFrame, title: str) -> bytes:
     """Learning curves in plain matplotlib at a fixed size (3x faster than the seaborn version
     in `plots`, which matters for live redraws and for scrubbing)."""
+    from matplotlib.figure import Figure
+
     with _FIGURES:
         fig = Figure(figsize=CURVES_SIZE, dpi=100)
         metrics = [m for m in ("loss", "accuracy") if m in history and history[m].notna().any()]
@@ -51,6 +54,7 @@ def curves_png(history: pd.DataFrame, title: str) -> bytes:
 def compare_png(results: pd.DataFrame, x: str | None, hue: str | None, metric: str | None) -> bytes:
     """The final metric of every finished run against the first control (seaborn, axes-level)."""
     import seaborn as sns
+    from matplotlib.figure import Figure
 
     done = results[~results["status"].isin(NOT_SERVED)] if len(results) else results
     with _FIGURES, sns.axes_style("whitegrid"):
@@ -78,6 +82,8 @@ def compare_png(results: pd.DataFrame, x: str | None, hue: str | None, metric: s
 
 @functools.lru_cache(maxsize=8)
 def placeholder(text: str) -> bytes:
+    import pandas as pd
+
     return curves_png(pd.DataFrame(), text)
 
 

@@ -42,18 +42,30 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .._checks import FLAG, SEED, Optional, checked, fail
-from ..runs import (CACHE_TAG, GRID, NOT_SERVED, TRAIN_FN, CachedResult, RunStore, check_grid, check_names, describe, label,
-                    signature_of)
+from ..runs import (
+    CACHE_TAG,
+    GRID,
+    NOT_SERVED,
+    TRAIN_FN,
+    CachedResult,
+    RunStore,
+    check_grid,
+    check_names,
+    describe,
+    label,
+    signature_of,
+)
 from ..training.callbacks import Callback, StopTraining
 from ..training.progress import in_notebook
 from ._controls import choices_text, make_control
 from ._draw import compare_png, curves_png, placeholder, table_html
 from ._worker import LatestWins
+
+if TYPE_CHECKING:  # annotations only: pandas loads when first used
+    import pandas as pd
 
 DEBOUNCE = 0.25      # seconds a slider must rest before an uncached setting starts training
 DRAW_EVERY = 0.5     # seconds between live redraws of the curves
@@ -89,6 +101,8 @@ class StopOnEvent(Callback):
 
 
 def _pick_metric(results: pd.DataFrame, skip: set[str]) -> str | None:
+    import pandas as pd
+
     numeric = [c for c in results.columns if c not in skip and pd.api.types.is_numeric_dtype(results[c])]
     return next((m for m in PREFERRED_METRICS if m in numeric), next(iter(numeric), None))
 
@@ -161,6 +175,7 @@ class Panel:
     @property
     def results(self) -> pd.DataFrame:
         """One row per distinct run: arguments, seed, status, final metrics, seconds, cached."""
+
         return self.store.table(list(self.controls))
 
     def run(self, **values: Any):
@@ -229,6 +244,8 @@ class Panel:
                 getattr(self, name).value = value
 
     def _png(self, key: str, setting: Mapping, record: dict) -> bytes:
+        import pandas as pd
+
         if key in self._pngs:
             return self._pngs[key]
         numbers_ = "  ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items() if k.startswith("valid"))
@@ -310,6 +327,8 @@ class Panel:
         return result
 
     def _live(self, key: str, setting: dict, history: list[dict]) -> None:
+        import pandas as pd
+
         epoch = history[-1]["epoch"] if history else 0
         self._write(status=f"training {describe(setting)}: epoch {epoch} done")
         if key == self.store.key(self.setting):  # draw only what the reader is looking at

@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import pandas as pd
 import torch
 
 from .._checks import COUNT, SEED, Instance, Optional, Real, checked, fail
@@ -25,7 +24,6 @@ from ..regularize import plot_gap
 from ..runs import CACHE_TAG, GRID, TRAIN_FN
 from ._worker import LatestWins
 from .explore import Panel, explore
-
 
 PANEL_SLIDERS = {  # keyword: (low, high, step, start); integer steps give an IntSlider
     "rotate": (0, 45, 1, 15), "shift": (0.0, 0.3, 0.01, 0.1), "shear": (0, 45, 1, 10),
@@ -137,6 +135,8 @@ class GapPanel:
 
     def draw(self) -> None:
         """Redraw the gap of the current setting (and the baseline), if both are finished."""
+        import pandas as pd
+
         runs = {"this setting": self.panel.record(), "no regularization": self.panel.record(**self.baseline)}
         found = {k: pd.DataFrame.from_records(r["history"]) for k, r in runs.items() if r is not None}
         if "this setting" in found:
