@@ -1,6 +1,8 @@
 """Preprocessing helpers: what they compute, their messages, and that nothing is ever fit on
 validation or test rows (scalers, imputers, outlier rules and resamplers alike)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -461,3 +463,17 @@ def test_compare_preprocessing_is_repeatable_and_tidy():
     with pytest.raises(ValueError, match=r"compare_preprocessing\(\): `data` must be a DataBundle.* or a function "
                                          r"seed -> DataBundle; got \"a function returning 'tuple'\""):
         compare_preprocessing(lambda seed: data(seed).train, {"raw": None}, seeds=(0,), epochs=1)
+
+
+def test_ctrl_c_ends_the_whole_comparison(monkeypatch):
+    real_fit, calls = compare_module.fit, []
+
+    def interrupted_fit(*args, **kwargs):
+        calls.append(kwargs["seed"])
+        result = real_fit(*args, **kwargs)
+        return replace(result, stop_reason="interrupted") if len(calls) == 2 else result
+
+    monkeypatch.setattr(compare_module, "fit", interrupted_fit)
+    with pytest.raises(KeyboardInterrupt, match="interrupted while training seed 1; the comparison stopped there"):
+        compare_preprocessing(tabular("wine"), {"none": None, "standard": StandardScaler()}, seeds=(0, 1, 2), epochs=1)
+    assert calls == [0, 1], "the comparison went on after Ctrl-C"
