@@ -9,115 +9,25 @@ lives, and which layer may import which, is written down in ARCHITECTURE.md.
 """
 
 from ._version import __version__  # noqa: F401  (nbhelpers.__version__)
-from .augment import (
-    CLAHE,
-    Brightness,
-    Contrast,
-    Crop,
-    CutMix,
-    Elastic,
-    Equalize,
-    Erase,
-    Flip,
-    MixUp,
-    Noise,
-    OneOf,
-    Pipeline,
-    Rotate,
-    Shear,
-    Shift,
-    Zoom,
-    gallery,
-    pipeline,
-    preview,
-    soft_label_grid,
-)
+from .augment import (CLAHE, Brightness, Contrast, Crop, CutMix, Elastic, Equalize, Erase, Flip, MixUp, Noise, OneOf,
+                      Pipeline, Rotate, Shear, Shift, Zoom, gallery, pipeline, preview, soft_label_grid)
 from .cli import doctor
 from .compress import file_bytes, prune, quantize, size_speed_table, sparsity
-from .data import (
-    DataBundle,
-    DataIntegrityError,
-    DataNotFoundError,
-    DeviceLoader,
-    data_report,
-    fashion_mnist,
-    mnist1d,
-    tabular,
-)
-from .device import (
-    amp_dtype,
-    by_mode,
-    device_report,
-    get_device,
-    quick_mode,
-    seed_everything,
-)
+from .data import (DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report, fashion_mnist, mnist1d,
+                   tabular)
+from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
 from .diagnostics import ActivationStats, GradientNorms, layer_gradients, plot_layers
-from .evaluation import (
-    better_for,
-    ci_text,
-    effect,
-    gain_table,
-    mean_ci,
-    paired_gain,
-    per_class_accuracy,
-    per_class_long,
-    scores,
-    summarize,
-    text_format,
-    verdict,
-    versus,
-)
-from .models import (
-    CNN,
-    GRU,
-    MLP,
-    RNN,
-    AttentionPooling,
-    ResNet,
-    count_parameters,
-    make_activation,
-    width_for_budget,
-)
+from .evaluation import (better_for, ci_text, effect, gain_table, mean_ci, paired_gain, per_class_accuracy,
+                         per_class_long, scores, summarize, text_format, verdict, versus)
+from .models import CNN, GRU, MLP, RNN, AttentionPooling, ResNet, count_parameters, make_activation, width_for_budget
 from .plots import compare_curves, learning_curves, plot_ci, show_images
-from .preprocess import (
-    Comparison,
-    class_weights,
-    compare_preprocessing,
-    fit_on_train,
-    inject_missing,
-    inject_outliers,
-    leakage_check,
-    make_imbalanced,
-    make_imputer,
-    resample,
-    robust_outliers,
-    score_fills,
-    score_imputers,
-    score_outlier_rules,
-    train_with_remedy,
-)
-from .regularize import (
-    decay_toy,
-    gap_effect,
-    gap_scores,
-    gap_table,
-    plot_gap,
-    weight_histogram,
-    weight_stats,
-)
+from .preprocess import (Comparison, class_weights, compare_preprocessing, fit_on_train, inject_missing,
+                         inject_outliers, leakage_check, make_imbalanced, make_imputer, resample, robust_outliers,
+                         score_fills, score_imputers, score_outlier_rules, train_with_remedy)
+from .regularize import decay_toy, gap_effect, gap_scores, gap_table, plot_gap, weight_histogram, weight_stats
 from .runs import sweep
-from .training import (
-    Callback,
-    EarlyStopping,
-    NonFiniteLossWarning,
-    StopTraining,
-    TrainResult,
-    TrainState,
-    evaluate,
-    fit,
-    predict,
-)
+from .training import (Callback, EarlyStopping, NonFiniteLossWarning, StopTraining, TrainResult, TrainState, evaluate,
+                       fit, predict)
 from .training.schedules import epochs_for
 from .ui import GapPanel, Panel, PreviewPanel, explore, gap_panel, preview_panel
 

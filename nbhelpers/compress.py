@@ -28,18 +28,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from ._checks import (
-    COUNT,
-    FRACTION,
-    MODEL,
-    Function,
-    Optional,
-    Rule,
-    check_number,
-    checked,
-    fail,
-    shown,
-)
+from ._checks import COUNT, FRACTION, MODEL, Function, Optional, Rule, check_number, checked, fail, shown
 from .training.inference import evaluate
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used

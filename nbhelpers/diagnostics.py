@@ -24,17 +24,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from ._checks import (
-    COUNT,
-    FLAG,
-    Instance,
-    Optional,
-    Rule,
-    checked,
-    fail,
-    is_pandas,
-    shown,
-)
+from ._checks import COUNT, FLAG, Instance, Optional, Rule, checked, fail, is_pandas, shown
 from .models._blocks import weight_parameters
 from .training.callbacks import Callback, TrainState
 from .training.losses import make_loss

@@ -24,20 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import (
-    COUNT,
-    LEARNING_RATE,
-    SEED,
-    Choice,
-    Frame,
-    Instance,
-    Real,
-    Rule,
-    checked,
-    fail,
-    is_pandas,
-    shown,
-)
+from ._checks import COUNT, LEARNING_RATE, SEED, Choice, Frame, Instance, Real, Rule, checked, fail, is_pandas, shown
 from .evaluation.seeds import effect, mean_ci
 from .models._blocks import weight_parameters
 from .training.inference import evaluate

@@ -38,19 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._checks import (
-    FLAG,
-    SEED,
-    Function,
-    Instance,
-    Optional,
-    Rule,
-    Satisfies,
-    check_type,
-    checked,
-    fail,
-    shown,
-)
+from ._checks import FLAG, SEED, Function, Instance, Optional, Rule, Satisfies, check_type, checked, fail, shown
 from ._files import REPOSITORY_DATASETS, atomic_write
 from .device import quick_mode
 from .training.interrupts import watch_stops

@@ -6,17 +6,7 @@ base (what every step shares) < geometric, photometric (the steps) < pipeline (`
 
 from .base import Augmentation
 from .geometric import Crop, Elastic, Flip, Rotate, Shear, Shift, Zoom
-from .photometric import (
-           CLAHE,
-           Brightness,
-           Contrast,
-           CutMix,
-           Equalize,
-           Erase,
-           MixUp,
-           Noise,
-           OneOf,
-)
+from .photometric import CLAHE, Brightness, Contrast, CutMix, Equalize, Erase, MixUp, Noise, OneOf
 from .pipeline import Pipeline, pipeline
 from .preview import gallery, preview, soft_label_grid
 

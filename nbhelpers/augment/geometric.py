@@ -23,20 +23,8 @@ import torch.nn.functional as F
 
 from .._checks import FLAG, FRACTION, Optional, Real, checked
 from ..data.datasets import FASHION_MEAN_STD
-from .base import (
-    FILL,
-    SHIFT,
-    ZOOM,
-    ZOOM_LIMITS,
-    AffineAugmentation,
-    Augmentation,
-    _store_fill,
-    affine_grid,
-    matrix,
-    sample,
-    span,
-    uniform,
-)
+from .base import (FILL, SHIFT, ZOOM, ZOOM_LIMITS, AffineAugmentation, Augmentation, _store_fill, affine_grid, matrix,
+                   sample, span, uniform)
 
 # ---------------------------------------------------------------- the affine augmentations
 

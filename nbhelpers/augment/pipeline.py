@@ -38,32 +38,10 @@ import torch
 
 from .._checks import Real, Rule, check_choice, checked, declared, fail
 from ..data.datasets import FASHION_MEAN_STD
-from .base import (
-    FACTOR_LIMITS,
-    STEPS,
-    ZOOM_LIMITS,
-    AffineAugmentation,
-    Augmentation,
-    _real,
-    as_prob,
-    check_batch,
-    flag_or_prob,
-    run_step,
-    span,
-    warp,
-)
+from .base import (FACTOR_LIMITS, STEPS, ZOOM_LIMITS, AffineAugmentation, Augmentation, _real, as_prob, check_batch,
+                   flag_or_prob, run_step, span, warp)
 from .geometric import Crop, Elastic, Flip, Rotate, Shear, Shift, Zoom
-from .photometric import (
-    CLAHE,
-    Brightness,
-    Contrast,
-    CutMix,
-    Equalize,
-    Erase,
-    MixUp,
-    Noise,
-    OneOf,
-)
+from .photometric import CLAHE, Brightness, Contrast, CutMix, Equalize, Erase, MixUp, Noise, OneOf
 
 
 class Pipeline(Augmentation):

@@ -16,15 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .._checks import (
-    Instance,
-    Optional,
-    Real,
-    Satisfies,
-    check_arguments,
-    check_number,
-    fail,
-)
+from .._checks import Instance, Optional, Real, Satisfies, check_arguments, check_number, fail
 from ..device import get_device
 
 if TYPE_CHECKING:  # fastai is imported only when to_fastai() is called: it is slow to import

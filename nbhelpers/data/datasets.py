@@ -26,28 +26,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .._checks import (
-    FLAG,
-    FRACTION,
-    SEED,
-    AnyOf,
-    Choice,
-    Instance,
-    Optional,
-    Real,
-    checked,
-    fail,
-)
+from .._checks import FLAG, FRACTION, SEED, AnyOf, Choice, Instance, Optional, Real, checked, fail
 from .._files import REPOSITORY_DATASETS, atomic_write
 from ..device import quick_mode
-from .bundle import (
-    DataBundle,
-    DataIntegrityError,
-    DataNotFoundError,
-    _carve_valid,
-    _check_size,
-    _split,
-)
+from .bundle import DataBundle, DataIntegrityError, DataNotFoundError, _carve_valid, _check_size, _split
 
 # Module constants rather than literals in the functions, so tests can point them elsewhere.
 DATASETS_DIR = REPOSITORY_DATASETS if REPOSITORY_DATASETS.is_dir() else Path.home() / ".cache" / "nbhelpers"

@@ -18,18 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
-from .._checks import (
-    COUNT,
-    FLAG,
-    Function,
-    Instance,
-    Optional,
-    Rule,
-    Satisfies,
-    checked,
-    fail,
-    shown,
-)
+from .._checks import COUNT, FLAG, Function, Instance, Optional, Rule, Satisfies, checked, fail, shown
 from ..device import check_device, get_device
 
 Split = tuple[torch.Tensor, torch.Tensor]

@@ -29,18 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import (
-    AnyOf,
-    Anything,
-    Choice,
-    Frame,
-    Instance,
-    Optional,
-    Real,
-    Satisfies,
-    checked,
-    fail,
-)
+from .._checks import AnyOf, Anything, Choice, Frame, Instance, Optional, Real, Satisfies, checked, fail
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd

@@ -16,22 +16,8 @@ import torch
 from torch import nn
 
 from .._checks import COUNT, FLAG, Satisfies, checked
-from ._blocks import (
-    _CONV,
-    _MAX_POOL,
-    ACTIVATION,
-    DIM,
-    DROPOUT,
-    SIZES,
-    _activation_config,
-    _check_input,
-    _conv_head,
-    _ConvBlock,
-    _make_norm,
-    _norm_config,
-    make_activation,
-    norm_choice,
-)
+from ._blocks import (_CONV, _MAX_POOL, ACTIVATION, DIM, DROPOUT, SIZES, _activation_config, _check_input, _conv_head,
+                      _ConvBlock, _make_norm, _norm_config, make_activation, norm_choice)
 
 # An even kernel cannot pad symmetrically, so the residual sum would not line up.
 ODD_KERNEL = Satisfies(lambda v: COUNT.ok(v) and v % 2 == 1, "an odd integer >= 1", bad=[4, 0, 2.5, "3", True])

@@ -18,16 +18,8 @@ import torch
 from torch import nn
 
 from .._checks import COUNT, FLAG, MODEL, Real, checked, fail
-from ._blocks import (
-    ACTIVATION,
-    DROPOUT,
-    _activation_config,
-    _make_norm,
-    _norm_config,
-    _Residual,
-    make_activation,
-    norm_choice,
-)
+from ._blocks import (ACTIVATION, DROPOUT, _activation_config, _make_norm, _norm_config, _Residual, make_activation,
+                      norm_choice)
 
 
 class MLP(nn.Sequential):

@@ -13,16 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import (
-    FLAG,
-    Instance,
-    Optional,
-    Real,
-    Satisfies,
-    checked,
-    fail,
-    is_pandas,
-)
+from .._checks import FLAG, Instance, Optional, Real, Satisfies, checked, fail, is_pandas
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd

@@ -31,19 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import (
-    COUNT,
-    LEARNING_RATE,
-    SEED,
-    Choice,
-    Instance,
-    Optional,
-    Real,
-    check_number,
-    checked,
-    fail,
-    shown,
-)
+from .._checks import COUNT, LEARNING_RATE, SEED, Choice, Instance, Optional, Real, check_number, checked, fail, shown
 from ..data import DataBundle
 from ..device import seed_everything
 from ..evaluation.seeds import mean_ci, summarize, versus

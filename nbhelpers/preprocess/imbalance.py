@@ -13,17 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import (
-    COUNT,
-    SEED,
-    Choice,
-    Optional,
-    Real,
-    check_number,
-    checked,
-    fail,
-    is_pandas,
-)
+from .._checks import COUNT, SEED, Choice, Optional, Real, check_number, checked, fail, is_pandas
 from .arguments import array, as_floats, labels
 
 REMEDIES = ("none", "over", "under", "smote", "weighted")

@@ -27,18 +27,8 @@ import torch
 
 from .._checks import Real, Rule, checked, fail
 from ..data import DataBundle
-from .arguments import (
-    DATA,
-    SCORING,
-    SEEDS,
-    TRANSFORMER,
-    array,
-    as_floats,
-    check_array,
-    check_scoring,
-    labels,
-    sklearn_object,
-)
+from .arguments import (DATA, SCORING, SEEDS, TRANSFORMER, array, as_floats, check_array, check_scoring, labels,
+                        sklearn_object)
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd

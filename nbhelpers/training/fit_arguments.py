@@ -6,20 +6,7 @@ import os
 
 import torch
 
-from .._checks import (
-    COUNT,
-    FLAG,
-    LEARNING_RATE,
-    MODEL,
-    SEED,
-    AnyOf,
-    Function,
-    Instance,
-    Optional,
-    Real,
-    Rule,
-    fail,
-)
+from .._checks import COUNT, FLAG, LEARNING_RATE, MODEL, SEED, AnyOf, Function, Instance, Optional, Real, Rule, fail
 from ..data.loader import DATA_FORMS, split_data
 from ..device import check_device
 from .callbacks import EarlyStopping, check_hooks

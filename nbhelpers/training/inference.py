@@ -19,17 +19,7 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from .._checks import (
-    COUNT,
-    MODEL,
-    AnyOf,
-    Instance,
-    Optional,
-    Rule,
-    Satisfies,
-    checked,
-    fail,
-)
+from .._checks import COUNT, MODEL, AnyOf, Instance, Optional, Rule, Satisfies, checked, fail
 from ..data.loader import check_eval_data, eval_batches
 from ..device import check_device
 from .losses import make_loss

@@ -45,19 +45,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._checks import FLAG, SEED, Optional, checked, fail
-from ..runs import (
-    CACHE_TAG,
-    GRID,
-    NOT_SERVED,
-    TRAIN_FN,
-    CachedResult,
-    RunStore,
-    check_grid,
-    check_names,
-    describe,
-    label,
-    signature_of,
-)
+from ..runs import (CACHE_TAG, GRID, NOT_SERVED, TRAIN_FN, CachedResult, RunStore, check_grid, check_names, describe,
+                    label, signature_of)
 from ..training.callbacks import Callback, StopTraining
 from ..training.progress import in_notebook
 from ._controls import choices_text, make_control
