@@ -102,7 +102,7 @@ def plot_ci(table: pd.DataFrame, x: str, *, hue: str | None = None, y: str = "me
                 ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
                 ax.minorticks_off()
         if hue is not None:
-            ax.legend(title=hue, fontsize=8, title_fontsize=8)
+            ax.legend(title=hue, fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # never over a bar
         if title:
             ax.set_title(title, fontsize=10)
     return fig
