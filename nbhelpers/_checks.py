@@ -291,6 +291,27 @@ class AnyOf(Constraint):
         return [v for v in candidates if v is not None and not self.ok(v)][:4] or [_Rejected()]
 
 
+class DictOf(Constraint):
+    """A non-empty dict whose every value satisfies ``value``: ``{name: model}``, ``{label: history}``."""
+
+    def __init__(self, value: Constraint, allowed: str):
+        self.value, self.allowed = value, allowed
+
+    def ok(self, v: Any) -> bool:
+        return isinstance(v, Mapping) and len(v) > 0 and all(self.value.ok(item) for item in v.values())
+
+    def check(self, func: str, name: str, v: Any) -> Any:
+        if not isinstance(v, Mapping) or not v:
+            raise _fail(func, name, self.allowed, v)
+        for key, item in v.items():
+            if not self.value.ok(item):
+                raise _fail(func, name, self.allowed, v, f" {name}[{key!r}] is {shown(item)!r}, not {self.value.allowed}.")
+        return v
+
+    def bad_values(self) -> list:
+        return [{}, "text", 3, {"a": _Rejected()}]
+
+
 def Optional(constraint: Constraint) -> AnyOf:  # noqa: N802  (reads as a type, like typing.Optional)
     """``constraint`` or None."""
     return AnyOf(constraint, None)

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
 
-from ._checks import COUNT, FRACTION, MODEL, Function, Optional, Rule, check_number, checked, fail, shown
+from ._checks import COUNT, FRACTION, MODEL, DictOf, Function, Optional, Rule, check_number, checked, fail, shown
 from .training.inference import evaluate
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
@@ -47,15 +47,6 @@ def _check_prunable(func: str, name: str, model) -> None:
         raise fail(func, name, "a torch.nn.Module", shown(model))
     if not _prunable(model):
         raise fail(func, name, "a model with Linear or Conv layers", type(model).__name__)
-
-
-def _check_models(func: str, name: str, models) -> None:
-    if not isinstance(models, Mapping) or not models:
-        raise fail(func, name, "a non-empty dict {name: model}", dict(models) if isinstance(models, Mapping)
-                   else shown(models))
-    for label, model in models.items():
-        if not isinstance(model, nn.Module):
-            raise fail(func, f"{name}[{label!r}]", "a torch.nn.Module", shown(model))
 
 
 def _check_split(func: str, name: str, split) -> None:
@@ -170,7 +161,7 @@ def _weight_tensors(model: nn.Module) -> list[torch.Tensor]:
     return found
 
 
-@checked(models=Rule(_check_models, "a non-empty dict {name: model}", bad=[{}, "models", 3]),
+@checked(models=DictOf(MODEL, "a non-empty dict {name: model}"),
          split=Rule(_check_split, "a pair (x, y) of tensors, e.g. bundle.test", bad=["test", 3, None]),
          batch_size=COUNT, repeats=COUNT)
 def size_speed_table(models: Mapping[str, nn.Module], split: tuple[torch.Tensor, torch.Tensor], *,

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from ._checks import COUNT, FLAG, Instance, Optional, Rule, checked, fail, is_pandas, shown
+from ._checks import COUNT, FLAG, DictOf, Frame, Instance, Optional, Rule, checked, fail, shown
 from .models._blocks import weight_parameters
 from .training.callbacks import Callback, TrainState
 from .training.losses import make_loss
@@ -53,15 +53,6 @@ def _check_model(func: str, name: str, model) -> None:
         raise fail(func, name, "a torch.nn.Module", shown(model))
     if not _weights(model):
         raise fail(func, name, "a module with trainable weight matrices", type(model).__name__)
-
-
-def _check_tables(func: str, name: str, tables) -> None:
-    if not isinstance(tables, Mapping) or not tables:
-        raise fail(func, name, "a non-empty dict {name: table}", dict(tables) if isinstance(tables, Mapping)
-                   else shown(tables))
-    for label, t in tables.items():
-        if not is_pandas(t):
-            raise fail(func, f"{name}[{label!r}]", "a DataFrame", shown(t))
 
 
 COLUMN = Instance(str, "a column name")
@@ -211,7 +202,7 @@ class ActivationStats(Callback):
                                                 "dead_fraction", "zero_fraction"])
 
 
-@checked(tables=Rule(_check_tables, "a non-empty dict {name: table}", bad=[{}, "tables", 3]), value=COLUMN, x=COLUMN,
+@checked(tables=DictOf(Frame("a DataFrame"), "a non-empty dict {name: table}"), value=COLUMN, x=COLUMN,
          logy=Optional(FLAG), title=Instance(str, "a string"))
 def plot_layers(tables: Mapping[str, pd.DataFrame], value: str = "grad_norm", *, x: str = "position",
                 logy: bool | None = None, title: str = "") -> Figure:

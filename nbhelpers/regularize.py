@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import COUNT, LEARNING_RATE, SEED, Choice, Frame, Instance, Real, Rule, checked, fail, is_pandas, shown
+from ._checks import COUNT, LEARNING_RATE, SEED, Choice, DictOf, Frame, Instance, Real, Rule, checked, fail, is_pandas, shown
 from .evaluation.seeds import effect, mean_ci
 from .models._blocks import weight_parameters
 from .training.inference import evaluate
@@ -48,14 +48,6 @@ def _check_model(func: str, name: str, model) -> None:
         raise fail(func, name, "a torch.nn.Module", shown(model))
     if not _weights(model):
         raise fail(func, name, "a module with weight matrices or kernels", type(model).__name__)
-
-
-def _check_models(func: str, name: str, models) -> None:
-    if not isinstance(models, Mapping) or not models:
-        raise fail(func, name, "a non-empty dict of label -> nn.Module", dict(models) if isinstance(models, Mapping)
-                   else shown(models))
-    for label, model in models.items():
-        _check_model(func, f"{name}[{label!r}]", model)
 
 
 def _check_histories(func: str, name: str, histories) -> dict[str, pd.DataFrame]:
@@ -103,7 +95,7 @@ def _check_scales(func: str, name: str, scales) -> None:
 HISTORIES = "a history DataFrame or a dict of label -> history"
 POSITIVE = Real(low=0, low_open=True)
 MODEL_WITH_WEIGHTS = Rule(_check_model, "a torch.nn.Module with weight matrices or kernels", bad=["model", 3])
-MODELS = Rule(_check_models, "a non-empty dict of label -> nn.Module", bad=[{}, "model", 3])
+MODELS = DictOf(MODEL_WITH_WEIGHTS, "a non-empty dict of label -> nn.Module")
 HISTORY_TABLES = Rule(_check_histories, HISTORIES, bad=["history.csv", 3, None])
 METRIC = Choice("accuracy", "loss")
 TITLE = Instance(str, "a string")
