@@ -1,8 +1,11 @@
 """The package's shape, as ARCHITECTURE.md describes it: layers kept, modules small, a cheap import."""
 
+import importlib
+import pkgutil
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -31,7 +34,7 @@ def test_import_contracts_are_kept():
 
 
 @pytest.mark.parametrize("module, line", [
-    ("training/fit.py", "from ..ui import explore  # a lower layer importing a higher one"),
+    ("training/loop.py", "from ..ui import explore  # a lower layer importing a higher one"),
     ("evaluation/seeds.py", "from ..preprocess import leakage_check  # a technique from below"),
     ("augment/base.py", "from ..regularize import gap_table  # two techniques side by side"),
     ("plots/curves.py", "import ipywidgets  # a widget outside the UI layer"),
@@ -65,3 +68,16 @@ def test_every_public_name_is_listed_once_and_importable():
     assert len(nbhelpers.__all__) == len(set(nbhelpers.__all__))
     for name in nbhelpers.__all__:
         assert getattr(nbhelpers, name) is not None, name
+
+
+def test_no_module_is_shadowed_by_a_name_of_its_package():
+    """`import nbhelpers.x.y` must give the module, not a function the package exports as `y`."""
+    shadowed = []
+    for info in pkgutil.walk_packages(nbhelpers.__path__, "nbhelpers."):
+        if info.name.endswith("__main__"):
+            continue
+        parent, _, leaf = info.name.rpartition(".")
+        importlib.import_module(info.name)
+        if not isinstance(getattr(importlib.import_module(parent), leaf), types.ModuleType):
+            shadowed.append(info.name)
+    assert not shadowed, f"rename these modules: their package exports a name like theirs: {shadowed}"

@@ -12,7 +12,7 @@ import torch
 
 from nbhelpers import MLP, Callback, Panel, StopTraining, TrainResult, explore, fit, sweep
 from nbhelpers.runs import CachedResult, RunStore, function_identity, run_key
-from nbhelpers.ui.explore import DEBOUNCE
+from nbhelpers.ui.panel import DEBOUNCE
 
 PNG = b"\x89PNG"
 

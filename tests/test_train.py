@@ -12,7 +12,7 @@ from torch import nn
 from nbhelpers import Callback, EarlyStopping, NonFiniteLossWarning, StopTraining, evaluate, fit, predict
 from nbhelpers.training import progress as progress_module
 from nbhelpers.training.checkpoint import load_checkpoint
-from nbhelpers.training.fit import CHECK_EVERY
+from nbhelpers.training.loop import CHECK_EVERY
 
 
 def blobs(n=512, features=10, classes=3, seed=0, noise=0.5):

@@ -1,7 +1,7 @@
 """Training: `fit` (the one loop), callbacks, optimizers, schedules, losses, checkpoints, progress."""
 
 from .callbacks import HOOKS, Callback, EarlyStopping, StopTraining, TrainState
-from .fit import fit
+from .loop import fit
 from .inference import evaluate, predict
 from .result import NonFiniteLossWarning, TrainResult
 

@@ -1,6 +1,6 @@
 """The widget layer: `explore` and every panel. Nothing below this layer imports ipywidgets."""
 
-from .explore import Panel, explore
+from .panel import Panel, explore
 from .panels import GapPanel, PreviewPanel, gap_panel, preview_panel
 
 __all__ = ["GapPanel", "Panel", "PreviewPanel", "explore", "gap_panel", "preview_panel"]

@@ -16,14 +16,14 @@ import torch
 
 from .._checks import COUNT, SEED, Instance, Optional, Real, checked, fail
 from ..augment.base import FILL_MODES, MEAN_STD
-from ..augment.pipeline import pipeline
-from ..augment.preview import IMAGES, preview
+from ..augment.compose import pipeline
+from ..augment.pictures import IMAGES, preview
 from ..data.datasets import FASHION_MEAN_STD
 from ..plots import figure_png
 from ..regularize import plot_gap
 from ..runs import CACHE_TAG, GRID, TRAIN_FN
 from ._worker import LatestWins
-from .explore import Panel, explore
+from .panel import Panel, explore
 
 PANEL_SLIDERS = {  # keyword: (low, high, step, start); integer steps give an IntSlider
     "rotate": (0, 45, 1, 15), "shift": (0.0, 0.3, 0.01, 0.1), "shear": (0, 45, 1, 10),
