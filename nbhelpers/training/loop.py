@@ -209,7 +209,8 @@ def _setup(a: dict, callbacks: list) -> _Run:
     state = TrainState(model=model, optimizer=opt, epochs=epochs, device=device, scheduler=scheduler,
                        metrics_available=available)
     run = _Run(model=model, forward=torch.compile(model) if a["compile"] else model, optimizer=opt,
-               scheduler=scheduler, scaler=scaler, autocast=autocast, loss=a["loss"], loss_fn=loss_fn, classification=classification,
+               scheduler=scheduler, scaler=scaler, autocast=autocast, loss=a["loss"], loss_fn=loss_fn,
+               classification=classification,
                l1=a["l1"], l1_weights=[p for _, p in weight_parameters(model, trainable_only=True)],
                grad_clip=a["grad_clip"], train_batches=train_batches, valid_batches=valid_batches, device=device,
                channels_last=channels_last, generator=generator, callbacks=callbacks,
@@ -232,7 +233,8 @@ def _setup(a: dict, callbacks: list) -> _Run:
 
 def _train_epoch(run: _Run) -> tuple[list[torch.Tensor], int]:
     """One pass over the training batches. The loss sum and the number correct stay on the
-    device: nothing here waits for the GPU but the finite-loss check every CHECK_EVERY batches."""
+    device: nothing here waits for the GPU but the finite-loss check every CHECK_EVERY batches
+    (and, once per fit, the label check on the first batch)."""
     state, opt, scaler, hooks = run.state, run.optimizer, run.scaler, run.hooks
     run.forward.train()
     loss_sum = torch.zeros((), device=run.device)
