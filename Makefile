@@ -6,6 +6,10 @@ BIN    := $(VENV)/bin
 # `make` reinstalls; otherwise the environment is reused in seconds.
 STAMP  := $(VENV)/.installed-$(shell (sha256sum pyproject.toml 2>/dev/null || shasum -a 256 pyproject.toml) | cut -c1-12)
 LAB_ARGS ?=
+# `make lab` opens your own copy of the chapters, which git ignores: your runs never touch
+# notebooks/, so `make test` and `git pull` keep working. REFRESH=03 takes a chapter's new version.
+MINE    ?= my-notebooks
+REFRESH ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -21,7 +25,8 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	@$(BIN)/python -m nbhelpers doctor
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ROOT_FLAG) $(LAB_ARGS)
+	@$(BIN)/python -m nbhelpers workspace $(MINE) $(if $(REFRESH),--refresh $(REFRESH))
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(MINE) $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

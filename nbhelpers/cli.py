@@ -1,8 +1,10 @@
-"""`python -m nbhelpers doctor | data | course`: check the set-up from a terminal.
+"""`python -m nbhelpers doctor | data | course | workspace`: the course from a terminal.
 
 ``doctor`` prints versions, the device that will be used and why, which data sets are
 available where, and what to do about anything missing. ``data`` prints the data part
 only. ``course`` runs every notebook top to bottom (in quick mode with ``--quick``).
+``workspace DIR`` copies the chapters a learner has not copied yet into DIR (what `make lab`
+opens; see `nbhelpers.workspace`).
 """
 
 from __future__ import annotations
@@ -94,9 +96,19 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("data", help="which data sets are available where")
     course = sub.add_parser("course", help="run every notebook top to bottom")
     course.add_argument("--quick", action="store_true", help="quick mode: small data, few epochs")
+    workspace = sub.add_parser("workspace", help="copy the chapters into your own folder, which git ignores")
+    workspace.add_argument("folder", type=Path, help="your folder, e.g. my-notebooks")
+    workspace.add_argument("--refresh", nargs="*", default=[], help="chapters (e.g. 03) to replace by the course's "
+                                                                     "new version; yours are kept beside them")
     args = parser.parse_args(argv)
     if args.command == "course":
         return run_course(args.quick)
+    if args.command == "workspace":
+        from .workspace import sync_workspace
+
+        lines = sync_workspace(Path(__file__).resolve().parents[1] / "notebooks", args.folder, args.refresh)
+        print("\n".join(lines) if lines else f"{args.folder}/: your copies are up to date with the course")
+        return 0
     if args.command == "doctor":
         doctor()
     else:

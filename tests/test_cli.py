@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_doctor_reports_versions_device_and_data():
@@ -16,3 +17,56 @@ def test_doctor_reports_versions_device_and_data():
 def test_unknown_command_fails_with_usage():
     out = subprocess.run([sys.executable, "-m", "nbhelpers", "doctr"], capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "invalid choice" in out.stderr
+
+
+def chapters(folder, **texts):
+    folder.mkdir(exist_ok=True)
+    for name, text in texts.items():
+        (folder / f"{name}.ipynb").write_text(text)
+
+
+def test_the_learners_copies_are_made_once_and_never_overwritten(tmp_path):
+    from nbhelpers.workspace import sync_workspace
+
+    course, mine = tmp_path / "notebooks", tmp_path / "my-notebooks"
+    chapters(course, **{"00_start": "v1", "01_data": "v1"})
+    assert len(sync_workspace(course, mine)) == 2 and (mine / "00_start.ipynb").read_text() == "v1"
+    (mine / "00_start.ipynb").write_text("my outputs and my edits")
+    assert sync_workspace(course, mine) == []
+    chapters(course, **{"00_start": "v2", "02_new": "v1"})  # a course update: a changed chapter and a new one
+    lines = sync_workspace(course, mine)
+    assert lines == ["00_start.ipynb changed in the course since you copied it; your copy is unchanged. To take the "
+                     "new version: make lab REFRESH=00 (yours is kept beside it)",
+                     "copied 02_new.ipynb into my-notebooks/: run and edit it there; git ignores that folder"]
+    assert (mine / "00_start.ipynb").read_text() == "my outputs and my edits"
+
+
+def test_refresh_takes_the_new_version_and_keeps_the_learners_beside_it(tmp_path):
+    from nbhelpers.workspace import sync_workspace
+
+    course, mine = tmp_path / "notebooks", tmp_path / "my-notebooks"
+    chapters(course, **{"03_arch": "v1"})
+    sync_workspace(course, mine)
+    for k, version in enumerate(("v2", "v3"), start=1):
+        (mine / "03_arch.ipynb").write_text(f"mine before {version}")
+        chapters(course, **{"03_arch": version})
+        assert sync_workspace(course, mine, refresh=["03"]) == [
+            f"03_arch.ipynb: the course's new version is in my-notebooks/; yours is kept as 03_arch.mine-{k}.ipynb"]
+        assert (mine / "03_arch.ipynb").read_text() == version
+        assert (mine / f"03_arch.mine-{k}.ipynb").read_text() == f"mine before {version}", "a kept copy was lost"
+    assert sync_workspace(course, mine) == []
+    try:
+        sync_workspace(course, mine, refresh=["09"])
+    except ValueError as error:
+        assert str(error).startswith("workspace(): `refresh` must be chapter numbers or names: 03; got '09'")
+    else:
+        raise AssertionError("an unknown chapter was accepted")
+
+
+def test_make_lab_opens_the_learners_folder_which_git_ignores():
+    root = Path(__file__).resolve().parents[1]
+    assert "--ServerApp.root_dir=$(MINE)" in (root / "Makefile").read_text()
+    ignored = subprocess.run(["git", "-c", "safe.directory=*", "check-ignore", "-q", "my-notebooks/00_x.ipynb"],
+                             cwd=root, capture_output=True)
+    assert ignored.returncode in (0, 128), ignored.stderr  # 128: not a git checkout (a source tarball)
+    assert "my-notebooks/" in (root / ".gitignore").read_text().splitlines()
