@@ -376,5 +376,7 @@ def Frame(allowed: str) -> Satisfies:  # noqa: N802  (a constraint, like the cla
     return Satisfies(is_pandas, allowed, bad=[_Rejected(), "text", 3])
 
 
+TEXT = Instance(str, "a string")
+COLUMN = Instance(str, "a column name")
 LEARNING_RATE = Real(low=0, low_open=True)
 MODEL = Instance(nn.Module, "a torch.nn.Module")

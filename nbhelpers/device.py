@@ -51,17 +51,22 @@ def device_report() -> tuple[torch.device, str]:
     return torch.device("cpu"), "no GPU found (CUDA and MPS unavailable), so the CPU"
 
 
-def check_device(func: str, device) -> None:
-    """Raise unless ``device`` is None, a ``torch.device`` or a string such as ``"cpu"``, ``"cuda:1"``, ``"mps"``."""
-    allowed = "None, 'cpu', 'cuda', 'cuda:<index>', 'mps' or a torch.device"
-    if device is None or isinstance(device, torch.device):
+DEVICE_WORDS = "'cpu', 'cuda', 'cuda:<index>', 'mps' or a torch.device"
+
+
+def check_device(func: str, name: str, device) -> None:
+    """Raise unless ``device`` is a ``torch.device`` or a string such as ``"cpu"``, ``"cuda:1"``, ``"mps"``."""
+    if isinstance(device, torch.device):
         return
     if not isinstance(device, str):
-        raise fail(func, "device", allowed, device)
+        raise fail(func, name, DEVICE_WORDS, device)
     kind, _, index = device.partition(":")
-    check_choice(func, "device", kind, _DEVICE_TYPES)
+    check_choice(func, name, kind, _DEVICE_TYPES)
     if index and not index.isdigit():
-        raise fail(func, "device", allowed, device)
+        raise fail(func, name, DEVICE_WORDS, device)
+
+
+DEVICE = Rule(check_device, DEVICE_WORDS, bad=["gpu", 0, None])  # `Optional(DEVICE)` where None means "pick one"
 
 
 def get_device() -> torch.device:
@@ -69,8 +74,7 @@ def get_device() -> torch.device:
     return device_report()[0]
 
 
-@checked(device=Rule(lambda f, n, v: check_device(f, v) if v is not None else _no_none(f, v),
-                     "'cpu', 'cuda', 'cuda:<index>', 'mps' or a torch.device", bad=["gpu", 0, None]))
+@checked(device=DEVICE)
 def amp_dtype(device: torch.device | str) -> torch.dtype | None:
     """The autocast dtype mixed precision uses on ``device``, or ``None`` where it does not pay.
 
@@ -82,10 +86,6 @@ def amp_dtype(device: torch.device | str) -> torch.dtype | None:
     if device.type != "cuda":
         return None
     return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-
-
-def _no_none(func: str, value) -> None:
-    raise fail(func, "device", "'cpu', 'cuda', 'cuda:<index>', 'mps' or a torch.device", value)
 
 
 @checked(seed=SEED, deterministic=FLAG)

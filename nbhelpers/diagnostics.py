@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from ._checks import COUNT, FLAG, DictOf, Frame, Instance, Optional, Rule, checked, fail, shown
+from ._checks import COLUMN, COUNT, FLAG, TEXT, checked, DictOf, fail, Frame, Instance, Optional, Rule, shown
 from .models._blocks import weight_parameters
 from .training.callbacks import Callback, TrainState
-from .training.losses import make_loss
+from .training.losses import LOSS, make_loss
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
@@ -55,12 +55,11 @@ def _check_model(func: str, name: str, model) -> None:
         raise fail(func, name, "a module with trainable weight matrices", type(model).__name__)
 
 
-COLUMN = Instance(str, "a column name")
 
 
 @checked(model=Rule(_check_model, "a torch.nn.Module with trainable weight matrices", bad=["model", 3]),
          x=Instance(torch.Tensor, "a tensor batch"), y=Instance(torch.Tensor, "a tensor of targets"),
-         loss=Rule(lambda f, n, v: make_loss(v, func=f) and None, "a loss name or a callable", bad=["hinge", 3]))
+         loss=LOSS)
 def layer_gradients(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str | Callable = "cross_entropy"
                     ) -> pd.DataFrame:
     """The gradient norm of every weight matrix for one batch, at the model's current weights.
@@ -203,7 +202,7 @@ class ActivationStats(Callback):
 
 
 @checked(tables=DictOf(Frame("a DataFrame"), "a non-empty dict {name: table}"), value=COLUMN, x=COLUMN,
-         logy=Optional(FLAG), title=Instance(str, "a string"))
+         logy=Optional(FLAG), title=TEXT)
 def plot_layers(tables: Mapping[str, pd.DataFrame], value: str = "grad_norm", *, x: str = "position",
                 logy: bool | None = None, title: str = "") -> Figure:
     """One line per table (e.g. per network): ``value`` against ``x``, averaged over the rest.

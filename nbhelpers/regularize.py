@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import COUNT, LEARNING_RATE, SEED, Choice, DictOf, Frame, Instance, Real, Rule, checked, fail, is_pandas, shown
+from ._checks import (COUNT, LEARNING_RATE, SEED, TEXT, checked, Choice, DictOf, fail, Frame, is_pandas, Real,
+                      Rule, shown)
 from .evaluation.seeds import effect, mean_ci
 from .models._blocks import weight_parameters
 from .training.inference import evaluate
@@ -98,7 +99,6 @@ MODEL_WITH_WEIGHTS = Rule(_check_model, "a torch.nn.Module with weight matrices 
 MODELS = DictOf(MODEL_WITH_WEIGHTS, "a non-empty dict of label -> nn.Module")
 HISTORY_TABLES = Rule(_check_histories, HISTORIES, bad=["history.csv", 3, None])
 METRIC = Choice("accuracy", "loss")
-TITLE = Instance(str, "a string")
 
 
 @checked(model=MODEL_WITH_WEIGHTS, threshold=POSITIVE)
@@ -190,7 +190,7 @@ def gap_table(histories, metric: str = "accuracy") -> pd.DataFrame:
     return table
 
 
-@checked(histories=HISTORY_TABLES, metric=METRIC, title=TITLE)
+@checked(histories=HISTORY_TABLES, metric=METRIC, title=TEXT)
 def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
     """The gap of `gap_table` per epoch, one line per label, in points (loss: as is).
 

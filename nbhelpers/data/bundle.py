@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from .._checks import Instance, Optional, Real, Satisfies, check_arguments, check_number, fail
+from .._checks import TEXT, check_arguments, check_number, fail, Optional, Real, Satisfies
 from ..device import get_device
 
 if TYPE_CHECKING:  # fastai is imported only when to_fastai() is called: it is slow to import
@@ -43,7 +43,7 @@ BUNDLE_FIELDS = dict(
     train=SPLIT, valid=Optional(SPLIT), test=Optional(SPLIT),
     classes=Optional(Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v),
                                "a list of class names (None for regression)", bad=["cat", [0, 1]])),
-    name=Instance(str, "a string"),
+    name=TEXT,
     mean_std=Optional(Satisfies(lambda v: isinstance(v, (tuple, list)) and len(v) == 2
                                 and all(Real().ok(u) for u in v) and v[1] > 0,
                                 "a pair (mean, std) with std > 0", bad=[0.5, (0.5, 0)])),

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 import torch
 
-from .._checks import COUNT, FLAG, Function, Instance, Optional, Rule, Satisfies, checked, fail, shown
-from ..device import check_device, get_device
+from .._checks import COUNT, FLAG, Function, Instance, Optional, Satisfies, checked, fail, shown
+from ..device import DEVICE, get_device
 
 Split = tuple[torch.Tensor, torch.Tensor]
 BatchAugment = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -42,8 +42,7 @@ class DeviceLoader:
     """
 
     @checked(x=Instance(torch.Tensor, "a torch.Tensor"), y=Instance(torch.Tensor, "a torch.Tensor"), batch_size=COUNT,
-             shuffle=FLAG, device=Optional(Rule(lambda f, n, v: check_device(f, v), "'cpu', 'cuda', 'cuda:<index>', "
-                                                "'mps' or a torch.device", bad=["gpu", 0])),
+             shuffle=FLAG, device=Optional(DEVICE),
              augment=Optional(Function("a callable (xb, yb) -> (xb, yb)")), drop_last=FLAG,
              generator=Optional(Satisfies(lambda g: isinstance(g, torch.Generator) and g.device.type == "cpu",
                                           "a CPU torch.Generator")))

@@ -29,15 +29,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import AnyOf, Anything, Choice, Frame, Instance, Optional, Real, Satisfies, checked, fail
+from .._checks import COLUMN, TEXT, AnyOf, Anything, checked, Choice, fail, Frame, Instance, Optional, Real, Satisfies
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
 
 
 RUNS = Frame("a pandas DataFrame (one row per run, e.g. what sweep returns)")
-NAME = Instance(str, "a column name")
-NAMES = AnyOf(NAME, Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v),
+NAMES = AnyOf(COLUMN, Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(c, str) for c in v),
                               "a list of column names", bad=[[1, 2]]))
 CONFIDENCE = Real(low=0, high=1, low_open=True, high_open=True)
 REAL_OR_NAN = Satisfies(lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool),
@@ -66,7 +65,7 @@ def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, f
     return mean, mean - half, mean + half
 
 
-@checked(runs=RUNS, by=NAMES, metric=NAME, confidence=CONFIDENCE)
+@checked(runs=RUNS, by=NAMES, metric=COLUMN, confidence=CONFIDENCE)
 def summarize(runs: pd.DataFrame, by: str | Sequence[str], metric: str, confidence: float = 0.95) -> pd.DataFrame:
     """One row per group of ``by``: ``mean``, ``ci_low``, ``ci_high``, ``n`` of ``metric``."""
     import pandas as pd
@@ -84,8 +83,8 @@ def summarize(runs: pd.DataFrame, by: str | Sequence[str], metric: str, confiden
     return pd.DataFrame(rows)
 
 
-@checked(runs=RUNS, column=NAME, baseline=Anything(), metric=NAME, by=AnyOf(NAMES, Satisfies(lambda v: v == (),
-         "()")), seed=NAME, confidence=CONFIDENCE)
+@checked(runs=RUNS, column=COLUMN, baseline=Anything(), metric=COLUMN, by=AnyOf(NAMES, Satisfies(lambda v: v == (),
+         "()")), seed=COLUMN, confidence=CONFIDENCE)
 def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: str | Sequence[str] = (),
                 seed: str = "seed", confidence: float = 0.95) -> pd.DataFrame:
     """Each setting of ``column`` minus ``baseline``, paired by ``seed``: mean and t-interval.
@@ -154,7 +153,7 @@ def per_class_long(runs: pd.DataFrame, split: str = "valid") -> pd.DataFrame:
     return long
 
 
-@checked(runs=RUNS, column=NAME, baseline=Anything(), by=AnyOf(NAMES, Satisfies(lambda v: v == (), "()")), seed=NAME,
+@checked(runs=RUNS, column=COLUMN, baseline=Anything(), by=AnyOf(NAMES, Satisfies(lambda v: v == (), "()")), seed=COLUMN,
          metrics=Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0 and all(isinstance(m, str) for m in v.values()),
                            "a non-empty dict of column title -> metric column", bad=[{}, ["acc"]]))
 def gain_table(runs: pd.DataFrame, *, column: str, baseline, metrics: Mapping[str, str], by: str | Sequence[str] = (),
@@ -272,7 +271,7 @@ def effect(table: pd.DataFrame, **where) -> dict:
             "verdict": verdict(r["ci_low"], r["ci_high"], seeds, better=better_for(metric)), "seeds": seeds}
 
 
-@checked(runs=RUNS, column=NAME, a=Anything(), b=Anything(), metric=NAME, seed=NAME)
+@checked(runs=RUNS, column=COLUMN, a=Anything(), b=Anything(), metric=COLUMN, seed=COLUMN)
 def versus(runs: pd.DataFrame, column: str, a, b, metric: str, *, seed: str = "seed") -> str:
     """Setting ``a`` minus setting ``b`` of ``column`` on ``metric``, paired by seed, as one sentence.
 
@@ -305,7 +304,7 @@ def _signed(v: float, scale: float, digits: int) -> str:
 
 
 @checked(mean=REAL_OR_NAN, low=REAL_OR_NAN, high=REAL_OR_NAN, scale=Real(low=0, low_open=True),
-         unit=Instance(str, "a string"), digits=Real(low=0, integer=True), confidence=CONFIDENCE)
+         unit=TEXT, digits=Real(low=0, integer=True), confidence=CONFIDENCE)
 def ci_text(mean: float, low: float, high: float, *, scale: float = 100.0, unit: str = " points", digits: int = 1,
             confidence: float = 0.95) -> str:
     """``mean`` and its interval as words: ``'+2.3 points (95% CI +1.1 to +3.5)'``.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .._checks import Instance, Optional, Satisfies, checked, fail, is_pandas
+from .._checks import TEXT, checked, fail, Instance, is_pandas, Optional, Satisfies
 from ._figure import SPLIT_COLORS
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
@@ -29,7 +29,7 @@ HISTORY = Satisfies(lambda h: is_pandas(h) and {"epoch", "split"} <= set(h.colum
 @checked(history=HISTORY, metrics=Optional(Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(m, str)
                                                                                                  for m in v),
                                                      "a list of metric columns", bad=["loss"])),
-         title=Instance(str, "a string"))
+         title=TEXT)
 def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None, title: str = "") -> Figure:
     """Loss (and accuracy, if recorded) per epoch, one line per split, side by side."""
     import matplotlib
@@ -57,7 +57,7 @@ def learning_curves(history: pd.DataFrame, metrics: Sequence[str] | None = None,
 @checked(histories=Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0, "a non-empty dict {name: TrainResult.history}",
                              bad=[{}, [1]]),
          metric=Instance(str, "a metric column such as 'accuracy'"), split=Instance(str, "a split such as 'valid'"),
-         title=Instance(str, "a string"))
+         title=TEXT)
 def compare_curves(histories: Mapping[str, pd.DataFrame], metric: str = "accuracy", split: str = "valid",
                    title: str = "") -> Figure:
     """One line per run: ``metric`` on ``split`` per epoch, for runs given as ``{name: history}``.

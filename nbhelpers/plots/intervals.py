@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import FLAG, Instance, Optional, Real, Satisfies, checked, fail, is_pandas
+from .._checks import COLUMN, FLAG, TEXT, checked, fail, is_pandas, Optional, Real, Satisfies
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
@@ -21,8 +21,6 @@ if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first use
     from ._figure import Figure
 
 
-COLUMN = Instance(str, "a column name")
-TEXT = Instance(str, "a string")
 
 
 @checked(table=Satisfies(lambda t: is_pandas(t) and not t.empty,

@@ -31,7 +31,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._checks import COUNT, LEARNING_RATE, SEED, Choice, Instance, Optional, Real, check_number, checked, fail, shown
+from .._checks import (COUNT, LEARNING_RATE, SEED, TEXT, check_number, checked, Choice, fail, Optional, Real,
+                       shown)
 from ..data import DataBundle
 from ..device import seed_everything
 from ..evaluation.seeds import mean_ci, summarize, versus
@@ -189,7 +190,7 @@ class Comparison:
         table.insert(2, "reached", table.pop("n").fillna(0).astype(int))
         return table
 
-    @checked(title=Instance(str, "a string"))
+    @checked(title=TEXT)
     def plot(self, metrics: str | Sequence[str] = ("loss", "accuracy"), split: str = "valid", title: str = "") -> Figure:
         """Each of ``metrics`` per epoch on ``split``: mean over seeds with its 95% t-interval as a
         band, one line per setting, one panel per metric."""

@@ -8,9 +8,9 @@ import torch
 
 from .._checks import COUNT, FLAG, LEARNING_RATE, MODEL, SEED, AnyOf, Function, Instance, Optional, Real, Rule, fail
 from ..data.loader import DATA_FORMS, split_data
-from ..device import check_device
+from ..device import DEVICE
 from .callbacks import EarlyStopping, check_hooks
-from .losses import make_loss
+from .losses import LOSS
 from .optimizers import check_optimizer, check_param_groups
 from .schedules import check_schedule
 
@@ -36,7 +36,7 @@ FIT_ARGUMENTS = dict(
                    bad=["adma", 3, torch.nn.Linear]),
     param_groups=Rule(lambda f, n, v: check_param_groups(f, v), "None or a dict of parameter-name prefix -> options",
                       bad=[[0.1], {"head": 0.1}, {"head": {"lr": -1}}]),
-    loss=Rule(lambda f, n, v: make_loss(v, func=f) and None, "a loss name or a callable", bad=["crossentropy", 3]),
+    loss=LOSS,
     weight_decay=Real(low=0),
     l1=Real(low=0),
     schedule=Rule(lambda f, n, v: check_schedule(f, v), "None, a schedule name or a callable", bad=["cosin", 3]),
@@ -52,6 +52,5 @@ FIT_ARGUMENTS = dict(
     seed=Optional(SEED),
     checkpoint=Optional(Instance((str, os.PathLike), "a file path")),
     resume=FLAG,
-    device=Rule(lambda f, n, v: check_device(f, v), "None, 'cpu', 'cuda', 'cuda:<index>', 'mps' or a torch.device",
-                bad=["gpu", 0]),
+    device=Optional(DEVICE),
 )

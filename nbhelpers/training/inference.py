@@ -21,8 +21,8 @@ from torch import nn
 
 from .._checks import COUNT, MODEL, AnyOf, Instance, Optional, Rule, Satisfies, checked, fail
 from ..data.loader import check_eval_data, eval_batches
-from ..device import check_device
-from .losses import make_loss
+from ..device import DEVICE
+from .losses import LOSS, make_loss
 
 
 def correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -78,9 +78,7 @@ EVAL_DATA = "an (x, y) pair of tensors (e.g. bundle.test) or an iterable of (x, 
 
 
 @checked(model=MODEL, data=Rule(lambda f, n, v: check_eval_data(f, n, v), EVAL_DATA, bad=["test.csv", 3]),
-         loss=Rule(lambda f, n, v: make_loss(v, func=f) and None, "a loss name or a callable", bad=["crossentropy"]),
-         device=Optional(Rule(lambda f, n, v: check_device(f, v), "'cpu', 'cuda', 'cuda:<index>', 'mps' or a "
-                                                                  "torch.device", bad=["gpu", 0])))
+         loss=LOSS, device=Optional(DEVICE))
 def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
              device: str | torch.device | None = None) -> dict[str, float]:
     """Loss (and accuracy for classification) of ``model`` on ``data``, e.g. ``bundle.test``.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .._checks import check_choice, fail
+from .._checks import Rule, check_choice, fail
 
 
 def _regression(fn: Callable) -> Callable:
@@ -49,6 +49,10 @@ def make_loss(loss: str | Callable, func: str = "fit") -> tuple[Callable, bool |
         return loss, None
     name = check_choice(func, "loss", loss, LOSSES)
     return LOSSES[name]
+
+
+LOSS = Rule(lambda f, n, v: make_loss(v, func=f) and None, "a loss name (" + ", ".join(LOSSES) + ") or a callable",
+            bad=["crossentropy", 3])
 
 
 def check_targets(func: str, loss: str | Callable, out: torch.Tensor, y: torch.Tensor) -> None:
