@@ -94,3 +94,4 @@ def test_panel_summary_and_own_data(text):
     assert own and float(own.group(1)) > 60
     diff(text, "own pipeline: all rows (leaky) minus training folds only (pipeline), accuracy")
     assert re.search(r"notebook run time: \d+ s \(quick mode\)", text)
+    assert "Quick mode (3 seeds, 8 epochs): these verdicts show the code runs, not the effect" in text
