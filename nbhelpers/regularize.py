@@ -26,7 +26,8 @@ from torch import nn
 
 from ._checks import (COUNT, LEARNING_RATE, SEED, TEXT, checked, Choice, DictOf, fail, Frame, is_pandas, Real,
                       Rule, shown)
-from .evaluation.seeds import effect, mean_ci
+from .evaluation.claims import Effect, effect
+from .evaluation.seeds import mean_ci
 from .models._blocks import weight_parameters
 from .training.inference import evaluate
 from .training.optimizers import OPTIMIZERS
@@ -254,21 +255,24 @@ def gap_scores(result, train: Split, valid: Split, *, test: Split | None = None,
 
 
 @checked(table=Frame("a DataFrame with mean, ci_low, ci_high (what paired_gain returns)"))
-def gap_effect(table: pd.DataFrame, **where) -> dict:
+def gap_effect(table: pd.DataFrame, **where) -> Effect:
     """`effect` for a change in the gap: the same interval, with the verdict in gap words.
 
     A negative change is ``'shrinks'`` the gap, a positive one ``'widens'``, an interval
-    across 0 ``'no clear change'`` (and too few seeds say so, as in `verdict`).
+    across 0 ``'no clear change'`` (too few seeds, a borderline bound and quick mode say so,
+    as in `effect`).
 
     >>> import pandas as pd
-    >>> table = pd.DataFrame({"dropout": [0.5], "mean": [-0.08], "ci_low": [-0.1], "ci_high": [-0.06], "n": [3]})
-    >>> gap_effect(table, dropout=0.5)
-    {'effect': '-8.0 points (95% CI -10.0 to -6.0)', 'verdict': 'shrinks', 'seeds': 3}
+    >>> table = pd.DataFrame({"dropout": [0.5], "mean": [-0.08], "ci_low": [-0.09], "ci_high": [-0.07], "n": [5]})
+    >>> dict(gap_effect(table, dropout=0.5))
+    {'effect': '-8.0 points (95% CI -9.0 to -7.0)', 'verdict': 'shrinks', 'seeds': 5}
     """
 
     found = effect(table, **where)
-    words = {"helps": "widens", "hurts": "shrinks", "no clear effect": "no clear change"}
-    return {**found, "verdict": words.get(found["verdict"], found["verdict"])}
+    for old, new in (("helps", "widens"), ("hurts", "shrinks"), ("no clear effect", "no clear change")):
+        if found["verdict"].startswith(old):
+            return Effect(found, verdict=new + found["verdict"][len(old):])
+    return found
 
 
 @checked(optimizer=Choice("adam", "adamw"), weight_decay=Real(low=0),

@@ -31,3 +31,80 @@ def test_summarize_groups_and_names_missing_columns():
     assert table.loc[1, "ci_low"] == pytest.approx(0.8)  # no spread, no width
     with pytest.raises(ValueError, match="`metric` must be column names of `runs`"):
         summarize(runs, by="size", metric="accuracy")
+
+
+# The verdict rule's guards against verdicts that flip on a re-run (the claims issue).
+
+from nbhelpers import effect, paired_gain, say, verdict, versus  # noqa: E402
+
+
+def seeds_frame(base, treated):
+    n = len(base)
+    return pd.DataFrame({"setting": ["base"] * n + ["new"] * n, "seed": list(range(n)) * 2,
+                         "valid_accuracy": list(base) + list(treated)})
+
+
+def test_intervals_stay_inside_what_the_metric_can_take():
+    near_top = pd.DataFrame({"s": ["a"] * 3, "valid_accuracy": [0.97, 0.99, 1.0], "valid_loss": [0.01, 0.2, 0.02]})
+    accuracy = summarize(near_top, "s", "valid_accuracy").iloc[0]
+    loss = summarize(near_top, "s", "valid_loss").iloc[0]
+    assert accuracy["ci_high"] == 1.0 and accuracy["ci_low"] < accuracy["mean"]
+    assert loss["ci_low"] == 0.0 and loss["ci_high"] > loss["mean"]
+    unclipped = mean_ci([0.97, 0.99, 1.0])
+    assert unclipped[2] > 1.0  # the clip is what keeps it at 100%
+
+
+def test_images_give_a_discrete_accuracy_an_interval_of_nonzero_width():
+    same = seeds_frame([0.9, 0.9, 0.9], [0.8, 0.8, 0.8])  # every seed identical: a t-interval of width 0
+    plain = paired_gain(same, column="setting", baseline="base", metric="valid_accuracy").iloc[0]
+    counted = paired_gain(same, column="setting", baseline="base", metric="valid_accuracy", images=50).iloc[0]
+    assert plain["ci_high"] - plain["ci_low"] == pytest.approx(0, abs=1e-12)
+    assert counted["ci_high"] - counted["ci_low"] > 0.1  # 50 images cannot tell 10 points apart for sure
+    assert counted["mean"] == pytest.approx(-0.1)
+    with pytest.raises(ValueError, match=r"paired_gain\(\): `images` must be None for a metric"):
+        paired_gain(same.assign(valid_loss=1.0), column="setting", baseline="base", metric="valid_loss", images=50)
+
+
+def test_a_screen_of_settings_widens_every_interval_and_says_so():
+    rng = np.random.default_rng(0)
+    runs = pd.DataFrame([{"rate": rate, "seed": s, "valid_accuracy": 0.8 + 0.01 * rate + rng.normal(0, 0.01)}
+                         for rate in range(7) for s in range(5)])
+    plain = paired_gain(runs, column="rate", baseline=0, metric="valid_accuracy")
+    screen = paired_gain(runs, column="rate", baseline=0, metric="valid_accuracy", comparisons="all")
+    assert screen.attrs["comparisons"] == 6
+    assert ((screen["ci_high"] - screen["ci_low"]) > (plain["ci_high"] - plain["ci_low"])).all()
+    assert "corrected for 6 comparisons" in effect(screen, rate=6)["effect"]
+    assert "corrected" not in effect(plain, rate=6)["effect"]
+
+
+def test_borderline_marks_a_bound_within_noise_of_zero():
+    assert verdict(0.001, 0.02, n=5) == "helps (borderline)"
+    assert verdict(0.015, 0.02, n=5) == "helps"
+    assert verdict(-0.02, -0.001, n=10, better="lower") == "helps (borderline)"
+    # the rule is the 99% interval reaching 0: checked against scipy for 4 seeds
+    half95 = stats.t.ppf(0.975, 3)
+    assert verdict(1.0, 1.0 + 2 * half95, n=4) == ("helps (borderline)" if 1 + half95 <= half95 * stats.t.ppf(0.995, 3)
+                                                  / stats.t.ppf(0.975, 3) else "helps")
+
+
+def test_quick_mode_puts_its_note_beside_every_verdict_and_sentence(monkeypatch):
+    runs = seeds_frame([0.70, 0.72, 0.71, 0.70], [0.80, 0.83, 0.81, 0.80])
+    gains = paired_gain(runs, column="setting", baseline="base", metric="valid_accuracy")
+    monkeypatch.setenv("NBH_QUICK", "0")
+    assert effect(gains, setting="new")["verdict"] == "helps"
+    assert "quick" not in versus(runs, "setting", "new", "base", "valid_accuracy")
+    full = say("It gained {g}.", g=effect(gains, setting="new"))
+    assert full == "It gained +10.3 points (95% CI +9.5 to +11.0, 4 seeds: helps)."
+    monkeypatch.setenv("NBH_QUICK", "1")
+    assert effect(gains, setting="new")["verdict"] == "helps [quick mode: not evidence]"
+    assert versus(runs, "setting", "new", "base", "valid_accuracy").endswith("helps [quick mode: not evidence])")
+    assert say("It gained {g[effect]}.", g=effect(gains, setting="new")).endswith(
+        "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*")
+
+
+def test_say_names_a_missing_value_and_shows_as_markdown():
+    with pytest.raises(ValueError, match=r"say\(\): `values` must be a keyword argument for every \{field\}.*gain"):
+        say("It gained {gain} and {loss:.1f}.", loss=0.5)
+    with pytest.raises(ValueError, match=r"say\(\): `template` must be fields whose format specs fit"):
+        say("{x:.1f}", x="text")
+    assert say("**{x:.1%}**", x=0.25)._repr_markdown_().startswith("**25.0%**")

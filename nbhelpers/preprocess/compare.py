@@ -13,7 +13,7 @@ Examples
 ...                               {"min-max": MinMaxScaler(), "standard": StandardScaler()}, seeds=(0, 1), epochs=3)
 >>> study.summary("valid_loss")[["setting", "n"]].values.tolist()
 [['min-max', 2], ['standard', 2]]
->>> study.versus("standard", "min-max", "valid_loss").endswith("2 seeds): too few seeds to tell (2)")
+>>> study.versus("standard", "min-max", "valid_loss").endswith("2 seeds: too few seeds to tell (2))")
 True
 """
 
@@ -35,7 +35,8 @@ from .._checks import (COUNT, LEARNING_RATE, SEED, TEXT, check_number, checked, 
                        shown)
 from ..data import DataBundle
 from ..device import seed_everything
-from ..evaluation.seeds import mean_ci, summarize, versus
+from ..evaluation.claims import versus
+from ..evaluation.seeds import mean_ci, summarize
 from ..models import MLP
 from ..training import fit, predict
 from ..training.fit_arguments import FIT_ARGUMENTS
