@@ -44,7 +44,10 @@ def count_images(notebook) -> int:
     return sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
 
 
-CI = r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)\)"  # what ci_text prints
+CI = r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)(?:, corrected for \d+ comparisons)?\)"  # ci_text
+# A verdict as effect() prints it: the word, maybe "(borderline)", and in quick mode its note.
+VERDICT = (r"((?:helps|hurts|no clear effect|widens|shrinks|no clear change|too few seeds to tell \(\d+\))"
+           r"(?: \(borderline\))?(?: \[quick mode: not evidence\])?)")
 
 
 GAP_WORDS = {"helps": "widens", "hurts": "shrinks", "no clear effect": "no clear change"}  # chapter 04's gap verdicts
@@ -56,6 +59,7 @@ def check_interval(mean: str, low: str, high: str, verdict: str | None = None, g
     m, lo, hi = float(mean), float(low), float(high)
     assert lo <= m <= hi, (m, lo, hi)
     if verdict is not None:
+        verdict = verdict.replace(" [quick mode: not evidence]", "").replace(" (borderline)", "")
         expected = {"helps" if lo > 0 else "hurts" if hi < 0 else "no clear effect"}
         if lo == 0.0 or hi == 0.0:  # a bound printed as 0.0 may be just above or just below 0
             expected |= {"helps" if lo == 0.0 else "hurts", "no clear effect"}

@@ -230,6 +230,9 @@ def gain_table(runs: pd.DataFrame, *, column: str, baseline, metrics: Mapping[st
 class Said(str):
     """A sentence `say` rendered: prints as text, shows as Markdown in Jupyter."""
 
+    def __repr__(self) -> str:  # plain-text frontends (and the tests) read the sentence, not a quoted string
+        return str(self)
+
     def _repr_markdown_(self) -> str:
         return str(self)
 
