@@ -39,3 +39,12 @@ def test_00_setup_and_first_model(monkeypatch, tmp_path):
     best = re.search(r"best of (\d+) runs: lr=([\d.e-]+), width=(\d+), validation accuracy ([\d.]+)%", text)
     assert best and best[1] == "12" and float(best[2]) in (1e-3, 1e-2) and float(best[4]) > 65, best
     assert "explore(train_mlp): 2 controls, 12 runs so far (12 from the cache)" in text, "panel scrubs the sweep"
+    # the sentences under the results are rendered from them, quick-mode note included
+    said = re.search(r"classify (\d+)% of the validation images", text)
+    assert said and int(said[1]) == round(hand[1]), (said, hand)
+    cnn = re.search(r"scored ([\d.]+)% on the test images against ([\d.]+)%: ([+-][\d.]+) points, from one seed", text)
+    assert cnn and float(cnn[1]) == test_accuracy, (cnn, test_accuracy)
+    assert abs(float(cnn[1]) - float(cnn[2]) - float(cnn[3])) < 0.11
+    per_width = dict((int(w), float(lr)) for lr, w in re.findall(r"`([\d.e-]+)` \(width (\d+)\)", text))
+    assert sorted(per_width) == [16, 64, 256] and per_width[int(best[3])] == float(best[2]), (per_width, best[0])
+    assert text.count("*(Quick mode: these numbers show that the code runs, not the effect") == 3
