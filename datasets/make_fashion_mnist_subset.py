@@ -1,12 +1,13 @@
-"""Recreate datasets/fashion-mnist-subset/ from the four full Fashion-MNIST files.
+"""Recreate the shipped subset, nbhelpers/data/shipped/fashion-mnist-subset/, from the four full files.
 
-Usage: python datasets/make_fashion_mnist_subset.py [FOLDER_WITH_THE_FULL_FILES]
-(default /usr/share/datasets/fashion-mnist, from Debian's dataset-fashion-mnist).
+Usage: python datasets/make_fashion_mnist_subset.py [FOLDER_WITH_THE_FULL_FILES [SHIPPED_FOLDER]]
+(defaults /usr/share/datasets/fashion-mnist, from Debian's dataset-fashion-mnist, and the
+package's nbhelpers/data/shipped, where MANIFEST is).
 
 Takes PER_CLASS images of each class from train and test, drawn with a NumPy generator
 seeded with SEED and kept in their original order, writes them in the same IDX .gz format
 and file names (gzip header time set to 0, so the same zlib gives the same bytes), and
-rewrites the subset's lines in datasets/MANIFEST. The inputs are checked against MANIFEST
+rewrites the subset's lines in the shipped MANIFEST. The inputs are checked against MANIFEST
 first. Needs only NumPy.
 """
 
@@ -21,8 +22,7 @@ import numpy as np
 
 SEED = 0
 PER_CLASS = {"train": 600, "t10k": 100}
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "fashion-mnist-subset"
+SHIPPED = Path(__file__).resolve().parents[1] / "nbhelpers" / "data" / "shipped"
 
 
 def sha256(path: Path) -> str:
@@ -42,10 +42,11 @@ def write_idx(path: Path, magic: bytes, array: np.ndarray) -> None:
         gz.write(header + array.tobytes())
 
 
-def main(source: Path) -> None:
-    manifest = dict(reversed(line.split()) for line in (HERE / "MANIFEST").read_text().splitlines()
+def main(source: Path, shipped: Path) -> None:
+    manifest = dict(reversed(line.split()) for line in (shipped / "MANIFEST").read_text().splitlines()
                     if line.strip() and not line.startswith("#"))
-    OUT.mkdir(exist_ok=True)
+    out = shipped / "fashion-mnist-subset"
+    out.mkdir(exist_ok=True)
     rng = np.random.default_rng(SEED)
     for split, per_class in PER_CLASS.items():
         files = {kind: f"{split}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz" for kind in ("images", "labels")}
@@ -55,14 +56,15 @@ def main(source: Path) -> None:
         image_magic, images = read_idx(source / files["images"])
         label_magic, labels = read_idx(source / files["labels"])
         keep = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class] for c in range(10)]))
-        write_idx(OUT / files["images"], image_magic, images[keep])
-        write_idx(OUT / files["labels"], label_magic, labels[keep])
+        write_idx(out / files["images"], image_magic, images[keep])
+        write_idx(out / files["labels"], label_magic, labels[keep])
         for name in files.values():
-            manifest[f"fashion-mnist-subset/{name}"] = sha256(OUT / name)
+            manifest[f"fashion-mnist-subset/{name}"] = sha256(out / name)
     lines = [f"{digest}  {path}" for path, digest in sorted(manifest.items())]
-    (HERE / "MANIFEST").write_text("\n".join(lines) + "\n")
-    print(f"wrote {OUT} ({sum(PER_CLASS.values()) * 10} images) and updated MANIFEST")
+    (shipped / "MANIFEST").write_text("\n".join(lines) + "\n")
+    print(f"wrote {out} ({sum(PER_CLASS.values()) * 10} images) and updated MANIFEST")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/usr/share/datasets/fashion-mnist"))
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/usr/share/datasets/fashion-mnist"),
+         Path(sys.argv[2]) if len(sys.argv) > 2 else SHIPPED)

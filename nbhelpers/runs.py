@@ -10,7 +10,8 @@ tag; `sweep` runs a grid through it, and `explore`'s panel keeps one to read the
 Files are JSON, never pickle: they can be read, compared and deleted by hand, and loading
 one runs no code. Each is written to a temporary file and renamed, so an interrupted write
 never leaves half a file. The folder is ``$NBH_CACHE`` if set, else ``datasets/.cache/explore``
-in the course repository, else ``~/.cache/nbhelpers/explore``.
+in a clone of the course, else ``explore`` in the user cache (``$XDG_CACHE_HOME/nbhelpers`` or
+``~/.cache/nbhelpers``), never the installed package.
 
 Examples
 --------
@@ -30,7 +31,6 @@ import inspect
 import itertools
 import json
 import numbers
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._checks import FLAG, SEED, Function, Instance, Optional, Rule, Satisfies, check_type, checked, fail, shown
-from ._files import REPOSITORY_DATASETS, atomic_write
+from ._files import atomic_write, cache_home
 from .device import quick_mode
 from .training.interrupts import watch_stops
 
@@ -103,12 +103,8 @@ def check_grid(func: str, grid: Any) -> dict[str, list]:
 
 
 def cache_dir() -> Path:
-    """Where runs are stored: ``$NBH_CACHE``, the repository's ``datasets/.cache/explore``, or the user cache."""
-    if os.environ.get("NBH_CACHE", "").strip():
-        return Path(os.environ["NBH_CACHE"]).expanduser()
-    if REPOSITORY_DATASETS.is_dir():
-        return REPOSITORY_DATASETS / ".cache" / "explore"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nbhelpers" / "explore"
+    """Where runs are stored: ``$NBH_CACHE``, the clone's ``datasets/.cache/explore``, or the user cache's."""
+    return cache_home("explore")
 
 
 def function_identity(fn: Any) -> str:

@@ -21,7 +21,8 @@ from nbhelpers import DataBundle, DataIntegrityError, DataNotFoundError, DeviceL
 from nbhelpers.data import datasets as D
 from nbhelpers.data.bundle import _split
 
-SUBSET = D.DATASETS_DIR / "fashion-mnist-subset"
+SUBSET = D.SHIPPED_DIR / "fashion-mnist-subset"
+ROOT = Path(__file__).resolve().parents[1]
 SYSTEM = Path("/usr/share/datasets/fashion-mnist")
 FILES = D.FASHION_FILES
 
@@ -210,9 +211,15 @@ def test_corrupt_download_leaves_nothing_behind(fake_full):
 
 
 def test_missing_subset_file_says_how_to_restore_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(D, "DATASETS_DIR", tmp_path)
-    with pytest.raises(DataNotFoundError, match="git checkout datasets/"):
+    monkeypatch.setattr(D, "SHIPPED_DIR", tmp_path)
+    with pytest.raises(DataNotFoundError, match="git checkout nbhelpers/data/shipped/.*reinstall nbhelpers"):
         D.fashion_mnist(quick=True)
+
+
+def test_missing_manifest_says_how_to_restore_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(D, "MANIFEST", tmp_path / "MANIFEST")
+    with pytest.raises(DataNotFoundError, match="cannot be checked. It ships inside nbhelpers.*reinstall"):
+        D._verify(SUBSET / FILES[0], f"fashion-mnist-subset/{FILES[0]}", "")
 
 
 def test_each_file_is_hashed_once_per_process(fake_full, monkeypatch):
@@ -227,11 +234,10 @@ def test_each_file_is_hashed_once_per_process(fake_full, monkeypatch):
 
 @pytest.mark.skipif(not all((SYSTEM / f).is_file() for f in FILES), reason="needs the full files in " + str(SYSTEM))
 def test_generator_script_recreates_the_shipped_subset(tmp_path):
-    shutil.copy(D.DATASETS_DIR / "make_fashion_mnist_subset.py", tmp_path)
     full_lines = [line for line in D.MANIFEST.read_text().splitlines() if line.endswith(".gz") and " fashion-mnist/" in line]
     (tmp_path / "MANIFEST").write_text("\n".join(full_lines) + "\n")
-    subprocess.run([sys.executable, str(tmp_path / "make_fashion_mnist_subset.py"), str(SYSTEM)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, str(ROOT / "datasets" / "make_fashion_mnist_subset.py"), str(SYSTEM), str(tmp_path)],
+                   check=True, capture_output=True)
     assert (tmp_path / "MANIFEST").read_text() == D.MANIFEST.read_text()
 
 

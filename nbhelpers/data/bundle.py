@@ -30,7 +30,7 @@ class DataNotFoundError(FileNotFoundError):
 
 
 class DataIntegrityError(ValueError):
-    """A data file does not match its SHA-256 in ``datasets/MANIFEST`` or is malformed."""
+    """A data file does not match its SHA-256 in the shipped ``MANIFEST`` or is malformed."""
 
 
 def _is_split(value) -> bool:

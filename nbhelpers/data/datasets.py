@@ -1,7 +1,11 @@
 """The course's datasets as whole tensors: Fashion-MNIST, MNIST-1D, scikit-learn's tables.
 
-Every file read or downloaded is checked against its SHA-256 in ``datasets/MANIFEST``; a
-missing or corrupt file gives one error that says how to get a good copy.
+Every file read or downloaded is checked against its SHA-256 in ``MANIFEST``; a missing or
+corrupt file gives one error that says how to get a good copy. The manifest and the
+quick-mode subset ship inside the package (``nbhelpers/data/shipped/``, package data), so
+an installed nbhelpers verifies and runs without the course repository and only reads
+them. The full set is looked for, and downloaded to, the clone's ``datasets/`` or, when
+installed, the user cache (``_files.data_home``); nothing is written into the package.
 
 >>> from nbhelpers import fashion_mnist
 >>> data = fashion_mnist(quick=True)
@@ -27,13 +31,14 @@ import numpy as np
 import torch
 
 from .._checks import FLAG, FRACTION, SEED, AnyOf, Choice, Instance, Optional, Real, checked, fail
-from .._files import REPOSITORY_DATASETS, atomic_write
+from .._files import atomic_write, cache_home, data_home
 from ..device import quick_mode
 from .bundle import DataBundle, DataIntegrityError, DataNotFoundError, _carve_valid, _check_size, _split
 
 # Module constants rather than literals in the functions, so tests can point them elsewhere.
-DATASETS_DIR = REPOSITORY_DATASETS if REPOSITORY_DATASETS.is_dir() else Path.home() / ".cache" / "nbhelpers"
-MANIFEST = DATASETS_DIR / "MANIFEST"
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"  # package data, read only: MANIFEST and the subset
+MANIFEST = SHIPPED_DIR / "MANIFEST"
+DATASETS_DIR = data_home()  # the full set, put there or downloaded: the clone's datasets/ or the user cache
 SYSTEM_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)  # Debian's dataset-fashion-mnist
 FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
@@ -42,6 +47,8 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]  # fmt: skip
 FASHION_MEAN_STD = (0.2860, 0.3530)  # of the 60k training pixels scaled to [0, 1]
 TABULAR_SETS = ("breast_cancer", "wine", "digits", "iris", "diabetes")  # scikit-learn's load_<name>
+RESTORE = ("`git checkout nbhelpers/data/shipped/` in a clone of the course, or reinstall nbhelpers "
+           "(`pip install --force-reinstall --no-deps <the path or URL you installed it from>`)")
 
 
 # ---------------------------------------------------------------- files
@@ -66,7 +73,7 @@ def _verify(path: Path, key: str, fix: str) -> None:
     """Raise unless ``path`` has the SHA-256 that MANIFEST lists for ``key`` (``<folder>/<file>``)."""
     if not MANIFEST.is_file():
         raise DataNotFoundError(f"The checksum list {MANIFEST} is missing, so {path} cannot be checked. It ships "
-                                "with the course repository: install nbhelpers from a clone (`pip install -e .`).")
+                                f"inside nbhelpers; restore it with {RESTORE}.")
     listed = dict(reversed(line.split()) for line in MANIFEST.read_text().splitlines() if len(line.split()) == 2)
     expected, actual = listed.get(key), _sha256(path)
     if expected is None:
@@ -93,17 +100,18 @@ def _env_dir(variable: str) -> Path | None:
 
 
 def _search_dirs(folder: str) -> list[Path]:
-    """Where files of ``folder`` are looked for, in order; the full set also in NBH_DATA and system folders."""
+    """Where files of ``folder`` are looked for, in order: NBH_DATA, then the package's shipped
+    folder (the subset) or the data home and the system folders (the full set)."""
     full, root = folder == "fashion-mnist", _env_dir("NBH_DATA")
     dirs = [] if root is None else [root / folder, root] if full else [root / folder]
-    return dirs + [DATASETS_DIR / folder] + (list(SYSTEM_DIRS) if full else [])
+    return dirs + ([DATASETS_DIR / folder, *SYSTEM_DIRS] if full else [SHIPPED_DIR / folder])
 
 
 def _fetch(folder: str, name: str) -> Path:
     """Path of a checked file: the first one found in the search folders, else a checked download."""
     key, full, dirs = f"{folder}/{name}", folder == "fashion-mnist", _search_dirs(folder)
     fix = ("Delete it and run again (it will be looked up or downloaded anew), or reinstall "
-           "dataset-fashion-mnist." if full else "Restore it with `git checkout datasets/`.")
+           "dataset-fashion-mnist." if full else f"Restore it with {RESTORE}.")
     for d in dirs:
         if (d / name).is_file():
             _verify(d / name, key, fix)  # a corrupt early copy is an error, never skipped
@@ -111,7 +119,7 @@ def _fetch(folder: str, name: str) -> Path:
     searched = ", ".join(map(str, dirs))
     if not full:
         raise DataNotFoundError(f"The shipped Fashion-MNIST subset file {name} is in none of: {searched}. Restore it "
-                                "with `git checkout datasets/` or `python datasets/make_fashion_mnist_subset.py`.")
+                                f"with {RESTORE}, or recreate it with `python datasets/make_fashion_mnist_subset.py`.")
     try:
         return _download(name, (_env_dir("NBH_DATA") or DATASETS_DIR) / folder, key)
     except OSError as err:  # offline, refused, or no such URL
@@ -159,7 +167,8 @@ def fashion_mnist(quick: bool | None = None, valid_size: int | float = 0.1, seed
     seed : seed of the train/valid split.
 
     The full files are looked up in ``$NBH_DATA/fashion-mnist/``, ``$NBH_DATA/``,
-    ``datasets/fashion-mnist/``, ``/usr/share/datasets/fashion-mnist/``, then downloaded.
+    ``datasets/fashion-mnist/`` in a clone (installed: ``~/.cache/nbhelpers/fashion-mnist/``),
+    ``/usr/share/datasets/fashion-mnist/``, then downloaded.
 
     >>> data = fashion_mnist(quick=True, valid_size=600)
     >>> len(data.train[1]), len(data.valid[1]), len(data.test[1])
@@ -187,7 +196,7 @@ def _mnist1d_arrays(shuffle_seq: bool) -> dict[str, np.ndarray]:
     args.pop("url")  # the pickle download is never used
     args["shuffle_seq"] = shuffle_seq
     key = hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:16]
-    path = (_env_dir("NBH_CACHE") or DATASETS_DIR / ".cache") / f"mnist1d-{key}.npz"
+    path = cache_home() / f"mnist1d-{key}.npz"
     if path.is_file():
         with np.load(path) as cached:
             return dict(cached)
@@ -211,7 +220,8 @@ def mnist1d(quick: bool | None = None, valid_size: int | float = 500, seed: int 
     """MNIST-1D (Greydanus 2020): 4,000 train / 1,000 test sequences as ``N x 1 x 40`` float32.
 
     Generated locally with the ``mnist1d`` package's default arguments (seed 42) and cached
-    in ``datasets/.cache/`` (or ``$NBH_CACHE``). The set is small, so quick mode (``quick``)
+    in ``$NBH_CACHE``, else ``datasets/.cache/`` in a clone, else ``~/.cache/nbhelpers/``
+    (``$XDG_CACHE_HOME`` respected). The set is small, so quick mode (``quick``)
     uses all of it too. ``shuffle_seq=True`` applies one fixed permutation to the 40
     positions of every sequence, destroying the spatial structure a CNN relies on.
 
@@ -273,7 +283,7 @@ def data_report() -> list[dict]:
     """
     hints = {"fashion-mnist": "sudo apt-get install dataset-fashion-mnist, or set NBH_DATA to a folder with the "
              "four files, or go online (downloaded on first use)",
-             "fashion-mnist-subset": "restore it with `git checkout datasets/`"}  # fmt: skip
+             "fashion-mnist-subset": f"restore it with {RESTORE}"}  # fmt: skip
     rows = []
     for folder, hint in hints.items():
         found = [next((d for d in _search_dirs(folder) if (d / f).is_file() and (d / f).stat().st_size), None)
