@@ -34,8 +34,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+# The reference run: every chapter in full mode into build/<mode>-<threads>-thread/ with RUN.md and
+# verdicts.tsv. THREADS=2 runs it on two torch threads; `python -m nbhelpers verdicts A B` compares two runs.
+THREADS ?=
 course: $(STAMP)
-	$(BIN)/python -m nbhelpers course
+	$(BIN)/python -m nbhelpers course $(if $(THREADS),--threads $(THREADS))
 
 doctor: $(STAMP)
 	@$(BIN)/python -m nbhelpers doctor

@@ -2,7 +2,9 @@
 
 ``doctor`` prints versions, the device that will be used and why, which data sets are
 available where, and what to do about anything missing. ``data`` prints the data part
-only. ``course`` runs every notebook top to bottom (in quick mode with ``--quick``).
+only. ``course`` runs every notebook top to bottom into ``build/`` with the conditions it
+ran under, and ``verdicts A B`` lists the verdicts two such runs disagree on (see
+`nbhelpers.course`).
 ``workspace DIR`` copies the chapters a learner has not copied yet into DIR (what `make lab`
 opens; see `nbhelpers.workspace`).
 """
@@ -73,22 +75,6 @@ def doctor() -> None:
     print("\n".join(doctor_lines()))
 
 
-def run_course(quick: bool) -> int:
-    """Execute every notebook in ``notebooks/`` in order; stop at the first failure."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    folder = Path(__file__).resolve().parents[1] / "notebooks"
-    if quick:
-        os.environ["NBH_QUICK"] = "1"
-    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
-        print(f"running {path.name} ...", flush=True)
-        notebook = nbformat.read(path, as_version=4)
-        NotebookClient(notebook, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
-    print("all notebooks ran")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nbhelpers", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,13 +82,28 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("data", help="which data sets are available where")
     course = sub.add_parser("course", help="run every notebook top to bottom")
     course.add_argument("--quick", action="store_true", help="quick mode: small data, few epochs")
+    course.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own choice)")
+    course.add_argument("--chapters", nargs="*", help="only these chapters, e.g. 01 03")
+    course.add_argument("--out", type=Path, help="folder for the executed notebooks (default build/<mode>-<n>-thread)")
+    verdicts = sub.add_parser("verdicts", help="the verdicts two course runs disagree on")
+    verdicts.add_argument("runs", nargs=2, type=Path, help="two folders written by `course`")
     workspace = sub.add_parser("workspace", help="copy the chapters into your own folder, which git ignores")
     workspace.add_argument("folder", type=Path, help="your folder, e.g. my-notebooks")
     workspace.add_argument("--refresh", nargs="*", default=[], help="chapters (e.g. 03) to replace by the course's "
                                                                      "new version; yours are kept beside them")
     args = parser.parse_args(argv)
     if args.command == "course":
-        return run_course(args.quick)
+        from .course import run_course
+
+        print(f"written to {run_course(args.quick, args.threads, args.chapters, args.out)}")
+        return 0
+    if args.command == "verdicts":
+        from .course import compare_runs
+
+        lines = compare_runs(*args.runs)
+        print("\n".join(lines) if lines else "the two runs agree on every verdict")
+        print(f"{len(lines)} verdicts differ")
+        return 0
     if args.command == "workspace":
         from .workspace import sync_workspace
 

@@ -70,3 +70,29 @@ def test_make_lab_opens_the_learners_folder_which_git_ignores():
                              cwd=root, capture_output=True)
     assert ignored.returncode in (0, 128), ignored.stderr  # 128: not a git checkout (a source tarball)
     assert "my-notebooks/" in (root / ".gitignore").read_text().splitlines()
+
+
+def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp_path):
+    import nbformat
+
+    from nbhelpers.course import compare_runs, run_course
+
+    def chapter(folder, words):
+        folder.mkdir()
+        cell = nbformat.v4.new_code_cell(f"import os\nprint('flip minus none: +1.0 points (95% CI +0.2 to +1.8, "
+                                         f"5 seeds: {words}), threads', os.environ['OMP_NUM_THREADS'])")
+        nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
+                       folder / "00_tiny.ipynb")
+        return folder
+
+    first = run_course(quick=True, threads=1, out=tmp_path / "one", notebooks=chapter(tmp_path / "a", "helps"))
+    second = run_course(quick=True, threads=2, out=tmp_path / "two", notebooks=chapter(tmp_path / "b", "no clear effect"))
+    executed = nbformat.read(first / "00_tiny.ipynb", as_version=4)
+    assert "threads 1" in executed.cells[0].outputs[0]["text"]  # the kernel ran with the thread count asked for
+    run = executed.metadata["nbhelpers_run"]
+    assert run["torch threads"] == 1 and run["mode"] == "quick" and run["wall seconds"] > 0 and run["torch"]
+    assert "| torch threads | 1 |" in (first / "RUN.md").read_text()
+    assert (first / "verdicts.tsv").read_text().splitlines()[1].startswith("00\t0\t0\thelps\t")
+    assert compare_runs(first, first) == []
+    differ = compare_runs(first, second)
+    assert len(differ) == 1 and "helps" in differ[0] and "no clear effect" in differ[0]
