@@ -13,8 +13,8 @@ from .augment import (CLAHE, Brightness, Contrast, Crop, CutMix, Elastic, Equali
                       Pipeline, Rotate, Shear, Shift, Zoom, gallery, pipeline, preview, soft_label_grid)
 from .cli import doctor
 from .compress import file_bytes, prune, quantize, size_speed_table, sparsity
-from .data import (DataBundle, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report, fashion_mnist, mnist1d,
-                   tabular)
+from .data import (DataBundle, DataConversionWarning, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report,
+                   fashion_mnist, mnist1d, tabular)
 from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
 from .diagnostics import ActivationStats, GradientNorms, layer_gradients, plot_layers
 from .evaluation import (better_for, ci_text, effect, gain_table, mean_ci, paired_gain, per_class_accuracy,
@@ -33,8 +33,8 @@ from .ui import GapPanel, Panel, PreviewPanel, explore, gap_panel, preview_panel
 
 __all__ = [
     # data
-    "DataBundle", "DataIntegrityError", "DataNotFoundError", "DeviceLoader", "data_report", "fashion_mnist", "mnist1d",
-    "tabular",
+    "DataBundle", "DataConversionWarning", "DataIntegrityError", "DataNotFoundError", "DeviceLoader", "data_report",
+    "fashion_mnist", "mnist1d", "tabular",
     # device
     "amp_dtype", "by_mode", "device_report", "get_device", "quick_mode", "seed_everything",
     # models

@@ -441,12 +441,14 @@ def test_ctrl_c_ends_a_whole_sweep_and_keeps_the_finished_runs(tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("labels, loss, match", [
-    (lambda y: y + 5, "cross_entropy", r"`data` must be labels 0\.\.2 for a model with 3 outputs; got 'labels 5\.\.7'\. "
-                                       r"Give the model one output per class"),
-    (lambda y: y.float(), "cross_entropy", r"integer class labels for loss='cross_entropy'.*y\.long\(\)"),
-    (lambda y: y[:, None].repeat(1, 2), "cross_entropy", r"labels of shape \(N,\) for outputs of shape \(N, classes\)"),
-    (lambda y: y.float(), "mse", r"one target per model output for loss='mse' \(96 outputs\)"),
-    (lambda y: y.repeat(2), "cross_entropy", r"training tensors x and y with one label per row; got 'x of shape \(64, 10\) "
+    (lambda y: y + 5, "cross_entropy", r"`data` must be train labels in 0\.\.2 for a model with 3 outputs; got 7\. "
+                                       r"The train labels span 5\.\.7\. Give the model one output per class"),
+    (lambda y: y.float() + 0.5, "cross_entropy", r"class numbers 0, 1, 2, \.\.\. as train labels .*loss='mse'"),
+    (lambda y: y[:, None].repeat(1, 2), "cross_entropy",
+     r"train labels of shape \(n,\) for outputs of shape \(n, classes\)"),
+    (lambda y: y.float(), "mse", r"one target per model output for loss='mse' \(3 per input\); got 'train labels of "
+                                 r"shape \(64,\)'"),
+    (lambda y: y.repeat(2), "cross_entropy", r"train x and y with one label per row; got 'x of shape \(64, 10\) "
                                              r"and y of shape \(128,\)'"),
 ])
 def test_wrong_labels_get_a_message_that_says_what_to_do(labels, loss, match):

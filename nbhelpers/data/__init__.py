@@ -2,7 +2,7 @@
 
 from .bundle import DataBundle, DataIntegrityError, DataNotFoundError
 from .datasets import FASHION_CLASSES, FASHION_MEAN_STD, data_report, fashion_mnist, mnist1d, tabular
-from .loader import DeviceLoader
+from .loader import DataConversionWarning, DeviceLoader
 
-__all__ = ["FASHION_CLASSES", "FASHION_MEAN_STD", "DataBundle", "DataIntegrityError", "DataNotFoundError",
-           "DeviceLoader", "data_report", "fashion_mnist", "mnist1d", "tabular"]
+__all__ = ["FASHION_CLASSES", "FASHION_MEAN_STD", "DataBundle", "DataConversionWarning", "DataIntegrityError",
+           "DataNotFoundError", "DeviceLoader", "data_report", "fashion_mnist", "mnist1d", "tabular"]

@@ -1,8 +1,10 @@
 """Batches on the training device: `DeviceLoader` for tensors, and `fit`'s data adapter.
 
 Tensors take the fast path: they move to the device once and batches are index slices
-(`DeviceLoader`). A reader's own iterables of ``(x, y)`` batches, such as a
-``torch.utils.data.DataLoader``, are used as they are, each batch moved as it arrives.
+(`DeviceLoader`). NumPy arrays and pandas tables (straight from scikit-learn) become tensors
+first, once: float64 inputs in the model's dtype, labels as the loss wants them (`as_split`).
+A reader's own iterables of ``(x, y)`` batches, such as a ``torch.utils.data.DataLoader``,
+are used as they are, each batch moved as it arrives.
 
 >>> import torch
 >>> from nbhelpers import DeviceLoader
@@ -16,16 +18,23 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Iterator
 
+import numpy as np
 import torch
 
-from .._checks import COUNT, FLAG, Function, Instance, Optional, Satisfies, checked, fail, shown
+from .._checks import COUNT, FLAG, Function, Instance, Optional, Satisfies, checked, fail, is_pandas, shown
 from ..device import DEVICE, get_device
 
 Split = tuple[torch.Tensor, torch.Tensor]
 BatchAugment = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 EVAL_BATCH_SIZE = 1024
-DATA_FORMS = ("a DataBundle, ((x_train, y_train), (x_valid, y_valid)) or (x, y) tensors, "
+DATA_FORMS = ("a DataBundle, ((x_train, y_train), (x_valid, y_valid)) or (x, y) of tensors or NumPy arrays, "
               "or (train_loader, valid_loader) iterables of (x, y) batches such as DataLoaders")
+EVAL_DATA = "an (x, y) pair of tensors or NumPy arrays (e.g. bundle.test) or an iterable of (x, y) batches"
+
+
+class DataConversionWarning(UserWarning):
+    """`fit`, `evaluate` or `predict` converted the data given in a way worth knowing: float64
+    inputs to float32, or float labels with whole values to int64 class numbers."""
 
 
 class DeviceLoader:
@@ -118,12 +127,25 @@ class MovedBatches:
             yield self.augment(x, y) if self.augment else (x, y)
 
 
+def is_array(value) -> bool:
+    """One split's inputs or labels as a whole: a tensor, a NumPy array, a pandas DataFrame or Series."""
+    return isinstance(value, (torch.Tensor, np.ndarray)) or is_pandas(value, "DataFrame", "Series")
+
+
 def _is_pair(value) -> bool:
-    return isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(t, torch.Tensor) for t in value)
+    return isinstance(value, (tuple, list)) and len(value) == 2 and all(is_array(t) for t in value)
 
 
 def _is_batches(value) -> bool:
-    return hasattr(value, "__iter__") and not isinstance(value, (torch.Tensor, tuple, list, str, dict))
+    return hasattr(value, "__iter__") and not is_array(value) and not isinstance(value, (tuple, list, str, dict))
+
+
+def _check_pair(func: str, name: str, split: str | None, x, y) -> None:
+    """One label per row of x, or an error that names the split (the argument alone when it is the split)."""
+    if x.ndim == 0 or y.ndim == 0 or len(x) != len(y):
+        words = f"{split} x and y" if split else "x and y"
+        raise fail(func, name, f"{words} with one label per row", f"x of shape {tuple(x.shape)} and y of shape "
+                   f"{tuple(y.shape)}", "Check that x and y come from the same split.")
 
 
 def split_data(func: str, name: str, data) -> tuple:
@@ -137,43 +159,110 @@ def split_data(func: str, name: str, data) -> tuple:
     elif _is_batches(data):
         train, valid = data, None
     else:
-        raise fail(func, name, DATA_FORMS, shown(data))
+        hint = "Pass the labels with the inputs: (x, y)." if is_array(data) else ""
+        raise fail(func, name, DATA_FORMS, shown(data), hint)
     if _is_pair(train):
         if valid is not None and not _is_pair(valid):
-            raise fail(func, name, "a validation pair (x_valid, y_valid) of tensors or None after the training pair",
-                       type(valid).__name__)
-        for split, (x, y) in (("training", train), ("validation", valid or train)):
-            if len(x) != len(y) or y.ndim == 0:
-                raise fail(func, name, f"{split} tensors x and y with one label per row", f"x of shape "
-                           f"{tuple(x.shape)} and y of shape {tuple(y.shape)}", "Check that x and y come from the same split.")
+            raise fail(func, name, "a validation pair (x_valid, y_valid) of tensors or arrays, or None, after the "
+                       "training pair", type(valid).__name__)
+        for split, pair in (("train", train), ("valid", valid)):
+            if pair is not None:
+                _check_pair(func, name, split, *pair)
     elif not (_is_batches(train) and (valid is None or _is_batches(valid))):
         raise fail(func, name, DATA_FORMS, f"({type(train).__name__}, {type(valid).__name__})")
     return train, valid
 
 
+# ---------------------------------------------------------------- a reader's arrays, as the model and loss want them
+
+FLOAT64_NOTE = "{func}(): float64 inputs converted to {dtype}, the model's dtype. Pass {how} to skip the copy."
+LABELS_NOTE = ("{func}(): float labels with whole values (0.0, 1.0, ...) converted to int64 class numbers for "
+               "loss={loss!r}. If they are numeric targets, not classes, pass loss='mse'.")
+
+
+def _as_tensor(func: str, name: str, what: str, value) -> torch.Tensor:
+    """``value`` as a tensor, sharing a NumPy array's memory where it can."""
+    if isinstance(value, torch.Tensor):
+        return value
+    array = value.to_numpy() if is_pandas(value, "DataFrame", "Series") else value
+    if array.dtype.kind not in "biuf":  # booleans, integers, floats
+        raise fail(func, name, f"{what} of numbers", f"an array of dtype {array.dtype}",
+                   "Encode text and categories as numbers first (e.g. sklearn.preprocessing.OrdinalEncoder).")
+    if not array.flags.writeable:  # torch warns about (and must not write into) read-only memory
+        array = array.copy()
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def as_inputs(func: str, name: str, x, dtype: torch.dtype, notes: set[str]) -> torch.Tensor:
+    """Inputs as a tensor; float64 in ``dtype`` (the model's), noted in ``notes``."""
+    x = _as_tensor(func, name, "inputs", x)
+    if x.dtype == torch.float64 and dtype != torch.float64:
+        name = str(dtype).removeprefix("torch.")
+        how = "x.astype('float32') (NumPy) or x.float() (torch)" if dtype == torch.float32 else f"x.to(torch.{name})"
+        notes.add(FLOAT64_NOTE.format(func=func, dtype=name, how=how))
+        return x.to(dtype)
+    return x
+
+
+def as_split(func: str, name: str, split: str | None, pair, *, dtype: torch.dtype, class_loss: str | None,
+             notes: set[str]) -> Split:
+    """One split's ``(x, y)`` as tensors the model and the loss take, converted once, before any move.
+
+    ``class_loss`` names the loss when it wants class numbers 0..C-1 (``cross_entropy``,
+    ``nll``): then integer labels become int64 and float labels with whole values too (with a
+    note: they may be numeric targets given to the default loss); other float labels are left
+    for `check_targets` to explain. Otherwise float64 targets take ``dtype``. What is worth
+    telling the reader goes into ``notes``.
+    """
+    x = as_inputs(func, name, pair[0], dtype, notes)
+    y = _as_tensor(func, name, f"{split} labels" if split else "labels", pair[1])
+    if class_loss is None:
+        return x, (y.to(dtype) if y.dtype == torch.float64 and dtype != torch.float64 else y)
+    if not torch.is_floating_point(y):
+        return x, y.long()  # int32 or uint8 labels: cross_entropy takes int64 only
+    if y.ndim == 1 and bool(((y == y.round()) & y.isfinite()).all()):  # one read, once per split, before training
+        notes.add(LABELS_NOTE.format(func=func, loss=class_loss))
+        return x, y.long()
+    return x, y
+
+
+def split_labels(batches) -> torch.Tensor | None:
+    """All the labels of ``batches`` where they are one tensor (a `DeviceLoader`), else None."""
+    return batches.y if isinstance(batches, DeviceLoader) else None
+
+
 def resolve_data(data, *, batch_size: int, device: torch.device, generator: torch.Generator,
-                 augment: BatchAugment | None, func: str = "fit"):
-    """Return ``(train_batches, valid_batches_or_None)`` for any accepted form of ``data``."""
+                 augment: BatchAugment | None, func: str = "fit", dtype: torch.dtype = torch.float32,
+                 class_loss: str | None = None, notes: set[str] | None = None):
+    """Return ``(train_batches, valid_batches_or_None)`` for any accepted form of ``data``; arrays are
+    converted by `as_split` (``dtype``, ``class_loss``, ``notes``)."""
+    notes = set() if notes is None else notes
     train, valid = split_data(func, "data", data)
     if _is_pair(train):
-        train_batches = DeviceLoader(*train, batch_size=batch_size, shuffle=True, device=device,
-                                     augment=augment, generator=generator)
-        valid_batches = None if valid is None else DeviceLoader(*valid, batch_size=max(batch_size, EVAL_BATCH_SIZE),
+        convert = dict(dtype=dtype, class_loss=class_loss, notes=notes)
+        train_batches = DeviceLoader(*as_split(func, "data", "train", train, **convert), batch_size=batch_size,
+                                     shuffle=True, device=device, augment=augment, generator=generator)
+        valid_batches = None if valid is None else DeviceLoader(*as_split(func, "data", "valid", valid, **convert),
+                                                                batch_size=max(batch_size, EVAL_BATCH_SIZE),
                                                                 device=device)
         return train_batches, valid_batches
     return MovedBatches(train, device, augment), None if valid is None else MovedBatches(valid, device)
 
 
 def check_eval_data(func: str, name: str, data) -> None:
-    if not (_is_pair(data) or _is_batches(data)):
-        raise fail(func, name, "an (x, y) pair of tensors (e.g. bundle.test) or an iterable of (x, y) batches",
-                   shown(data))
-
-
-def eval_batches(data, device: torch.device, func: str) -> Iterable:
-    """Batches for evaluation: ``(x, y)`` tensors or an iterable of ``(x, y)`` batches."""
     if _is_pair(data):
-        return DeviceLoader(*data, batch_size=EVAL_BATCH_SIZE, device=device)
-    if _is_batches(data):
-        return MovedBatches(data, device)
-    raise fail(func, "data", "an (x, y) pair of tensors (e.g. bundle.test) or an iterable of (x, y) batches", type(data).__name__)
+        _check_pair(func, name, None, *data)
+    elif not _is_batches(data):
+        raise fail(func, name, EVAL_DATA, shown(data))
+
+
+def eval_batches(data, device: torch.device, func: str, *, dtype: torch.dtype = torch.float32,
+                 class_loss: str | None = None, notes: set[str] | None = None) -> Iterable:
+    """Batches for evaluation: ``(x, y)`` tensors or arrays (converted by `as_split`) or an iterable
+    of ``(x, y)`` batches."""
+    check_eval_data(func, "data", data)
+    if _is_pair(data):
+        pair = as_split(func, "data", None, data, dtype=dtype, class_loss=class_loss,
+                        notes=set() if notes is None else notes)
+        return DeviceLoader(*pair, batch_size=EVAL_BATCH_SIZE, device=device)
+    return MovedBatches(data, device)

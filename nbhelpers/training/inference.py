@@ -1,7 +1,8 @@
 """Running a trained model: `evaluate` (loss and accuracy on a split) and `predict` (outputs).
 
 Both run in eval mode without gradients, in batches; `fit` uses the same `run_eval` for
-its validation pass, so a number `fit` prints and one `evaluate` returns agree.
+its validation pass, so a number `fit` prints and one `evaluate` returns agree. Both take
+NumPy arrays as well as tensors, converted as `fit` converts them (`data.loader.as_split`).
 
 >>> import torch
 >>> from nbhelpers import MLP, evaluate, predict
@@ -14,15 +15,17 @@ its validation pass, so a number `fit` prints and one `evaluate` returns agree.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
 
-from .._checks import COUNT, MODEL, AnyOf, Instance, Optional, Rule, Satisfies, checked, fail
-from ..data.loader import check_eval_data, eval_batches
+from .._checks import COUNT, MODEL, AnyOf, Optional, Rule, Satisfies, checked, fail
+from ..data.loader import (EVAL_DATA, DataConversionWarning, as_inputs, check_eval_data, eval_batches, is_array,
+                           split_labels)
 from ..device import DEVICE
-from .losses import LOSS, make_loss
+from .losses import LOSS, check_targets, class_loss, make_loss
 
 
 def correct(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -47,11 +50,25 @@ def model_device(model: nn.Module) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
+def model_dtype(model: nn.Module) -> torch.dtype:
+    """The dtype inputs should have: that of ``model``'s first floating parameter (float32 without one)."""
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+
+
+def warn_notes(notes: set[str]) -> None:
+    """Tell the reader what was converted, once per note; called by a public function, so the
+    warning points at the reader's line (their call, then `checked`'s wrapper, then this)."""
+    for note in sorted(notes):
+        warnings.warn(note, DataConversionWarning, stacklevel=4)
+
+
 def run_eval(model, batches, loss_fn, classification, autocast, channels_last,
-             func: str = "fit") -> tuple[torch.Tensor, int, bool]:
+             func: str = "fit", check: Callable | None = None) -> tuple[torch.Tensor, int, bool]:
     """``(sums, count, classification)`` over ``batches``: the summed loss and number correct as
     one device tensor (no sync), the number of samples counted on the host, and whether the
-    task is classification (decided from the first batch when ``None``)."""
+    task is classification (decided from the first batch when ``None``). ``check(out, y)``
+    runs on the first batch (the label check of `evaluate`, and of a reader's validation
+    batches in `fit`'s first epoch)."""
     model.eval()
     total, count = None, 0
     with torch.no_grad(), autocast:
@@ -59,6 +76,8 @@ def run_eval(model, batches, loss_fn, classification, autocast, channels_last,
             if channels_last and x.ndim == 4:
                 x = x.contiguous(memory_format=torch.channels_last)
             out = model(x)
+            if check is not None and count == 0:
+                check(out, y)
             if classification is None:
                 classification = looks_like_classification(out, y)
             correct = count_correct(out, y).float() if classification else torch.zeros((), device=out.device)
@@ -74,9 +93,6 @@ def looks_like_classification(out: torch.Tensor, y: torch.Tensor) -> bool:
     return not torch.is_floating_point(y) and out.ndim == 2 and out.shape[1] > 1
 
 
-EVAL_DATA = "an (x, y) pair of tensors (e.g. bundle.test) or an iterable of (x, y) batches"
-
-
 @checked(model=MODEL, data=Rule(lambda f, n, v: check_eval_data(f, n, v), EVAL_DATA, bad=["test.csv", 3]),
          loss=LOSS, device=Optional(DEVICE))
 def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
@@ -88,11 +104,18 @@ def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
     """
     loss_fn, classification = make_loss(loss, func="evaluate")
     device = torch.device(device) if device is not None else model_device(model)
-    batches = eval_batches(data, device, "evaluate")
+    notes: set[str] = set()
+    batches = eval_batches(data, device, "evaluate", dtype=model_dtype(model), class_loss=class_loss(loss), notes=notes)
+    warn_notes(notes)
+    labels = split_labels(batches)
+
+    def check(out, y):  # all the labels where they are one tensor, else the first batch's
+        check_targets("evaluate", loss, out, y, {None: y if labels is None else labels})
+
     channels_last = any(isinstance(m, nn.Conv2d) and m.weight.is_contiguous(memory_format=torch.channels_last)
                         and not m.weight.is_contiguous() for m in model.modules())
     sums, count, classification = run_eval(model, batches, loss_fn, classification, contextlib.nullcontext(),
-                                           channels_last, func="evaluate")
+                                           channels_last, func="evaluate", check=check)
     loss_sum, correct = sums.tolist()
     result = {"loss": loss_sum / count}
     if classification:
@@ -100,12 +123,19 @@ def evaluate(model: nn.Module, data, *, loss: str | Callable = "cross_entropy",
     return result
 
 
-@checked(model=MODEL, x=AnyOf(Instance(torch.Tensor, "a tensor"), Satisfies(
+@checked(model=MODEL, x=AnyOf(Satisfies(is_array, "a tensor or NumPy array", bad=["text", 3]), Satisfies(
     lambda v: hasattr(v, "__iter__") and not isinstance(v, (str, bytes, dict)), "an iterable of batches"),
     ), batch_size=COUNT)
 def predict(model: nn.Module, x: torch.Tensor | Iterable, *, batch_size: int = 1024) -> torch.Tensor:
-    """Model outputs (logits) for ``x``, computed in eval mode in batches, returned on the CPU."""
+    """Model outputs (logits) for ``x``, computed in eval mode in batches, returned on the CPU.
+
+    ``x`` is a tensor, a NumPy array (float64 becomes the model's float32, with a note) or an
+    iterable of batches (of ``x`` or of ``(x, y)``)."""
     device = model_device(model)
+    if is_array(x):
+        notes: set[str] = set()
+        x = as_inputs("predict", "x", x, model_dtype(model), notes)
+        warn_notes(notes)
     model.eval()
     with torch.no_grad():
         if isinstance(x, torch.Tensor):

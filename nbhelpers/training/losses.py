@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -55,29 +56,76 @@ LOSS = Rule(lambda f, n, v: make_loss(v, func=f) and None, "a loss name (" + ", 
             bad=["crossentropy", 3])
 
 
-def check_targets(func: str, loss: str | Callable, out: torch.Tensor, y: torch.Tensor) -> None:
-    """Once, on the first batch: labels that fit the loss and the model's outputs, or an error
-    that says what to do (instead of a deep torch error or, worse, a silent broadcast)."""
+CLASS_NUMBER_LOSSES = ("cross_entropy", "nll")  # their targets are class numbers 0..C-1 (or soft labels)
+
+
+def class_loss(loss: str | Callable) -> str | None:
+    """The name of ``loss`` if it wants class numbers as targets, else None (numeric targets, a callable)."""
+    return loss.lower() if isinstance(loss, str) and loss.lower() in CLASS_NUMBER_LOSSES else None
+
+
+def check_targets(func: str, loss: str | Callable, out: torch.Tensor, y: torch.Tensor | None,
+                  labels: Mapping[str | None, torch.Tensor] | None = None, name: str = "data") -> None:
+    """Once, on the first batch: labels that fit the loss and the model's outputs, or an error that
+    names the split and says what to do (instead of a deep torch error or, worse, a silent broadcast).
+
+    ``y`` is the batch's labels (None: no batch to check); ``labels`` maps each split's name
+    ("train", "valid", or None where the argument ``name`` is the split) to its labels: all of
+    them where they are one tensor, so a bad label anywhere is found before training. Their
+    ranges are read from the device together, once.
+    """
     if not isinstance(loss, str) or out.ndim == 0:
         return
-    name, n = loss.lower(), len(out)
-    if len(y) != n:
-        raise fail(func, "data", f"one target per input ({n} in this batch)", f"{len(y)} targets",
+    if y is not None and len(y) != len(out):
+        raise fail(func, name, f"one target per input ({len(out)} in this batch)", f"{len(y)} targets",
                    "Check that x and y come from the same split.")
-    if name in ("cross_entropy", "nll"):
-        if torch.is_floating_point(y) and y.shape == out.shape:
-            return  # soft labels (mixup, label smoothing)
-        if torch.is_floating_point(y):
-            raise fail(func, "data", f"integer class labels for loss={loss!r}", f"{y.dtype} labels",
-                       "Convert them with y.long(), or use loss='mse' or 'bce' for numeric targets.")
-        if y.ndim != 1 or out.ndim != 2:
-            raise fail(func, "data", f"labels of shape (N,) for outputs of shape (N, classes) with loss={loss!r}",
-                       f"labels {tuple(y.shape)}, outputs {tuple(out.shape)}")
-        low, high = torch.stack([y.min(), y.max()]).tolist()  # one read of the device, on the first batch only
-        if low < 0 or high >= out.shape[1]:
-            raise fail(func, "data", f"labels 0..{out.shape[1] - 1} for a model with {out.shape[1]} outputs",
-                       f"labels {low}..{high}", "Give the model one output per class (num_classes=...), "
-                       "or renumber the labels from 0.")
-    elif y.numel() != out.numel():
-        raise fail(func, "data", f"one target per model output for loss={loss!r} ({out.numel()} outputs)",
-                   f"targets of shape {tuple(y.shape)}")
+    labels = {None: y} if labels is None else labels
+    if class_loss(loss) is None:
+        per_input = math.prod(out.shape[1:])
+        for split, t in labels.items():
+            if math.prod(t.shape[1:]) != per_input:
+                raise fail(func, name, f"one target per model output for loss={loss!r} ({per_input} per input)",
+                           f"{_words(split)} of shape {tuple(t.shape)}", "For class labels, use loss='cross_entropy'.")
+        return
+    numbered = {split: t for split, t in labels.items() if not _soft_labels(func, name, loss, out, split, t)}
+    if not numbered:
+        return
+    ranges = torch.stack([v.long() for t in numbered.values() for v in (t.min(), t.max())]).tolist()  # one read
+    classes = out.shape[1]
+    for (split, _), low, high in zip(numbered.items(), ranges[::2], ranges[1::2]):
+        if low < 0 or high >= classes:
+            fix = (f"Class numbers start at 0: renumber the labels 0..{classes - 1}" if low < 0 else
+                   f"Give the model one output per class ({high + 1} for labels 0..{high}), or, if there are only "
+                   f"{classes} classes, renumber the labels 0..{classes - 1}")
+            raise fail(func, name, f"{_words(split)} in 0..{classes - 1} for a model with {classes} outputs",
+                       low if low < 0 else high, f"The {_words(split)} span {low}..{high}. {fix} "
+                       "(sklearn.preprocessing.LabelEncoder().fit_transform(y) does it).")
+
+
+def _words(split: str | None) -> str:
+    return f"{split} labels" if split else "labels"
+
+
+def _soft_labels(func: str, name: str, loss: str, out: torch.Tensor, split: str | None, y: torch.Tensor) -> bool:
+    """True for soft labels (nothing more to check), False for class numbers (their range is read
+    next); for labels of any other form, an error that says what to do."""
+    what = _words(split)
+    if y.ndim == 2 and y.shape[1] == 1:
+        raise fail(func, name, f"{what} of shape (n,) for loss={loss!r}", f"{what} of shape {tuple(y.shape)}",
+                   "Flatten them with y.ravel() (NumPy) or y.flatten() (torch).")
+    if torch.is_floating_point(y) and y.ndim > 1 and y.shape[1:] == out.shape[1:]:
+        return True  # soft labels (mixup, label smoothing)
+    if torch.is_floating_point(y):
+        odd = y[(y != y.round()) | ~y.isfinite()][:1].tolist()  # an error path: reading the device is fine here
+        if odd:
+            raise fail(func, name, f"class numbers 0, 1, 2, ... as {what} for loss={loss!r}", odd[0],
+                       "For numeric targets use loss='mse' (or 'bce' for 0/1 targets with one output).")
+        raise fail(func, name, f"integer class labels for loss={loss!r}", f"{y.dtype} {what}",
+                   "Convert them with y.long() where the batches are made, or use loss='mse' for numeric targets.")
+    if y.ndim != 1 or out.ndim != 2:
+        raise fail(func, name, f"{what} of shape (n,) for outputs of shape (n, classes) with loss={loss!r}",
+                   f"{what} {tuple(y.shape)}, outputs {tuple(out.shape)}")
+    if y.dtype not in (torch.long, torch.uint8):  # what cross_entropy and nll take
+        raise fail(func, name, f"int64 class labels for loss={loss!r}", f"{y.dtype} {what}",
+                   "Convert them with y.long() where the batches are made.")
+    return False
