@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import (COUNT, LEARNING_RATE, SEED, TEXT, checked, Choice, DictOf, fail, Frame, is_pandas, Real,
-                      Rule, shown)
+from ._checks import (COUNT, LEARNING_RATE, SEED, TEXT, checked, Choice, DictOf, fail, Frame, is_pandas, Optional,
+                      Real, Rule, Satisfies, shown)
 from .evaluation.claims import Effect, effect
 from .evaluation.seeds import mean_ci
 from .models._blocks import weight_parameters
@@ -100,6 +100,11 @@ MODEL_WITH_WEIGHTS = Rule(_check_model, "a torch.nn.Module with weight matrices 
 MODELS = DictOf(MODEL_WITH_WEIGHTS, "a non-empty dict of label -> nn.Module")
 HISTORY_TABLES = Rule(_check_histories, HISTORIES, bad=["history.csv", 3, None])
 METRIC = Choice("accuracy", "loss")
+EPOCH_GAP = Satisfies(lambda v: isinstance(v, (tuple, list)) and len(v) == 2 and COUNT.ok(v[0]) and Real().ok(v[1]),
+                      "an (epoch, gap) pair, e.g. (12, 0.091)", bad=[0.091, (0, 0.1)])
+EVAL_GAPS = DictOf(EPOCH_GAP, "a dict of label -> (epoch, gap) measured in eval mode, e.g. {'run': (12, 0.091)}")
+AS_TRAINED = "train accuracy as trained: on the training batches, dropout on"
+EVAL_MODE = "eval mode: the whole training set, dropout off, the weights returned"
 
 
 @checked(model=MODEL_WITH_WEIGHTS, threshold=POSITIVE)
@@ -191,14 +196,25 @@ def gap_table(histories, metric: str = "accuracy") -> pd.DataFrame:
     return table
 
 
-@checked(histories=HISTORY_TABLES, metric=METRIC, title=TEXT)
-def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
+@checked(histories=HISTORY_TABLES, metric=METRIC, title=TEXT, eval_gaps=Optional(EVAL_GAPS))
+def plot_gap(histories, metric: str = "accuracy", *, title: str = "",
+             eval_gaps: Mapping[str, tuple[int, float]] | None = None) -> Figure:
     """The gap of `gap_table` per epoch, one line per label, in points (loss: as is).
+
+    The lines are the gap as trained: `fit` records the training accuracy on the batches
+    it trains on, with dropout (and augmentation) on, so they understate the train
+    accuracy of a network with dropout. ``eval_gaps`` adds the gap measured in eval mode
+    (`gap_scores`' ``gap``: whole training set, dropout off) as one diamond per label at
+    the epoch whose weights it measured, ``{label: (weights_epoch, gap)}``; the legend
+    names both.
 
     >>> import pandas as pd
     >>> h = pd.DataFrame({"epoch": [1, 1], "split": ["train", "valid"], "loss": [1.0, 1.2], "accuracy": [0.7, 0.6]})
     >>> len(plot_gap({"none": h}).axes)
     1
+    >>> fig = plot_gap({"none": h}, eval_gaps={"none": (1, 0.25)})
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
+    ['none, as trained', 'none, eval mode']
     """
     import matplotlib
     import seaborn as sns
@@ -206,17 +222,30 @@ def plot_gap(histories, metric: str = "accuracy", *, title: str = "") -> Figure:
     from .plots._figure import Figure
 
     table = gap_table(histories, metric)
+    unknown = [label for label in eval_gaps or {} if label not in set(table["label"])]
+    if unknown:
+        raise fail("plot_gap", "eval_gaps", "a dict whose labels are those of `histories`: "
+                   + ", ".join(table["label"].unique()), unknown[0])
     scale = 100 if metric == "accuracy" else 1
     with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
         fig = Figure(figsize=(6.0, 3.4), layout="constrained")
         ax = fig.add_subplot()
         for (label, rows), color in zip(table.groupby("label", sort=False),
                                         sns.color_palette("deep", table["label"].nunique())):
-            ax.plot(rows["epoch"], rows["gap"] * scale, "o-", ms=3, lw=1.6, color=color, label=label)
+            ax.plot(rows["epoch"], rows["gap"] * scale, "o-", ms=3, lw=1.6, color=color,
+                    label=f"{label}, as trained" if eval_gaps else label)
+            if eval_gaps and label in eval_gaps:
+                epoch, gap = eval_gaps[label]
+                ax.plot([epoch], [gap * scale], "D", ms=8, color=color, markeredgecolor="black",
+                        label=f"{label}, eval mode")
         ax.axhline(0, color="0.3", lw=1, ls="--")
         ax.set_xlabel("epoch")
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_ylabel("train - valid accuracy (points)" if metric == "accuracy" else "valid - train loss")
         ax.legend(fontsize=8)
+        if metric == "accuracy":  # which gap is which, under the axis
+            fig.supxlabel(f"lines: {AS_TRAINED}" + (f"\ndiamonds: {EVAL_MODE}" if eval_gaps else ""), fontsize=8,
+                          color="0.35")
         if title:
             ax.set_title(title, fontsize=10)
     return fig
@@ -230,9 +259,11 @@ def gap_scores(result, train: Split, valid: Split, *, test: Split | None = None,
     Keys: ``valid_accuracy``, ``valid_loss``, (``test_accuracy``, ``test_loss``),
     ``train_accuracy``, ``train_loss`` (eval mode, whole training set), ``gap`` (train minus valid accuracy),
     ``near_zero`` (fraction of weights below ``threshold``), ``best_epoch``, ``epochs``
-    (run), ``history`` and ``model`` (`sweep` keeps the numbers and the history, not the
+    (run), ``weights_epoch`` (whose weights were scored: `TrainResult.weights_epoch`),
+    ``history`` and ``model`` (`sweep` keeps the numbers and the history, not the
     model). The model is scored as `fit` left it: with the best epoch's weights restored
-    when early stopping ended the run.
+    when early stopping ended the run, else the last epoch's. The gap here is measured in
+    eval mode; the per-epoch gap of `gap_table` is the one `fit` recorded as it trained.
 
     >>> import torch
     >>> from nbhelpers import MLP, fit
@@ -249,9 +280,11 @@ def gap_scores(result, train: Split, valid: Split, *, test: Split | None = None,
             continue
         numbers.update({f"{name}_{k}": v for k, v in evaluate(model, split).items()})
     stats = weight_stats(model, threshold)
+    weights_epoch = getattr(result, "weights_epoch", int(history["epoch"].max()))
     return {**numbers, "gap": numbers["train_accuracy"] - numbers["valid_accuracy"],
             "near_zero": float(stats["near_zero"].iloc[-1]), "best_epoch": result.best_epoch or 0,
-            "epochs": int(history["epoch"].max()), "history": history, "model": model}
+            "epochs": int(history["epoch"].max()), "weights_epoch": weights_epoch or 0, "history": history,
+            "model": model}
 
 
 @checked(table=Frame("a DataFrame with mean, ci_low, ci_high (what paired_gain returns)"))

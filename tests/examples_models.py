@@ -40,7 +40,7 @@ EXAMPLES = {
     "weight_stats": lambda: dict(model=nn.Linear(4, 2), threshold=1e-3),
     "weight_histogram": lambda: dict(models={"a": nn.Linear(4, 2)}, threshold=1e-3, bins=10),
     "gap_table": lambda: dict(histories=history(), metric="accuracy"),
-    "plot_gap": lambda: dict(histories={"none": history()}, metric="loss", title="gap"),
+    "plot_gap": lambda: dict(histories={"none": history()}, metric="loss", title="gap", eval_gaps={"none": (2, 0.1)}),
     "gap_scores": lambda: dict(result=result(), train=pair(), valid=pair(), test=pair(), threshold=1e-3),
     "gap_effect": lambda: dict(table=pd.DataFrame({"mean": [-0.08], "ci_low": [-0.1], "ci_high": [-0.06], "n": [3]})),
     "decay_toy": lambda: dict(optimizer="adamw", weight_decay=0.1, grad_scales=(1e-2, 1.0), steps=2, lr=1e-2,

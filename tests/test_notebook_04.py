@@ -112,8 +112,8 @@ def test_panel_serves_the_run_the_chapter_trained(executed):
     _, text = executed
     assert "explore(train): 3 controls, 8 runs so far (8 from the cache)" in text, "the panel trains nothing"
     plain = re.search(r"after 12 epochs: .+; gap ([\d.]+) points", text).group(1)
-    now, base = re.search(r"gap \(train - valid accuracy\) at the end: ([\d.]+) points; without regularization: "
-                          r"([\d.]+) points", text).groups()
+    now, base = re.search(r"this setting, epoch \d+: ([-\d.]+) points in eval mode, [-\d.]+ as trained\s+"
+                          r"no regularization, epoch \d+: ([-\d.]+) points in eval mode", text).groups()
     assert now == base == plain, "the cached defaults are the run of section 2, to the last digit"
     smallest = float(re.search(r"smallest gap in the grid \(seed 0\): ([\d.]+) points", text).group(1))
     assert smallest <= float(plain)

@@ -158,7 +158,45 @@ def test_gap_panel_draws_the_cached_gap_next_to_the_baseline(tmp_path, monkeypat
     panel.panel.run(dropout=0.5)
     text = repr(panel)
     assert "2 runs so far (2 from the cache)" in text
-    assert (f"at the end: {runs[0.5] * 100:.1f} points; without regularization: {runs[0.0] * 100:.1f} points"
-            in text), text
+    assert f"this setting, epoch 8: {runs[0.5] * 100:.1f} points in eval mode" in text, text
+    assert f"no regularization, epoch 8: {runs[0.0] * 100:.1f} points in eval mode" in text, text
     with pytest.raises(ValueError, match="`baseline`"):
         gap_panel(train, {"dropout": [0.0, 0.5]}, baseline={"l1": 0.0})
+
+
+def test_the_gap_panel_title_gives_the_numbers_its_lines_and_markers_show(tmp_path, monkeypatch, one_thread):
+    """With dropout, fit's training accuracy (batches, dropout on) is lower than the eval-mode
+    one of gap_scores: the title once gave the eval-mode gap above a line that ended elsewhere.
+    Each number in the title must be the one drawn, and say which gap it is."""
+    monkeypatch.setenv("NBH_CACHE", str(tmp_path))
+    train_split, valid_split = toy_problem()
+
+    def train(dropout=0.0, seed=0):
+        torch.manual_seed(seed)
+        result = fit(MLP(32, 2, width=64, dropout=dropout), (train_split, valid_split), epochs=6, lr=1e-2,
+                     progress=False, seed=seed)
+        return gap_scores(result, train_split, valid_split)
+
+    panel = gap_panel(train, {"dropout": [0.0, 0.8]})
+    panel.panel.run(dropout=0.0)
+    panel.panel.run(dropout=0.8)
+    scores = panel.panel.record()["metrics"]
+    ax = panel.figure().axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    trained, diamond = lines["this setting, as trained"], lines["this setting, eval mode"]
+    title = ax.get_title().splitlines()[0]
+    assert title == (f"this setting, epoch 6: {scores['gap'] * 100:.1f} points in eval mode, "
+                     f"{trained.get_ydata()[-1]:.1f} as trained")
+    assert (diamond.get_xdata()[0], diamond.get_ydata()[0]) == (6, pytest.approx(scores["gap"] * 100))
+    assert abs(scores["gap"] * 100 - trained.get_ydata()[-1]) > 0.5  # two gaps that differ, each named
+    assert "no regularization, as trained" in lines and "no regularization, epoch 6" in ax.get_title()
+    assert "diamonds: eval mode" in panel.figure()._supxlabel.get_text()  # what each gap measures, on the figure
+
+
+def test_plot_gap_puts_the_eval_mode_gap_at_the_epoch_of_the_weights_returned():
+    fig = plot_gap({"early stop": history([0.8, 0.9, 0.95], [0.7, 0.75, 0.72])}, eval_gaps={"early stop": (2, 0.12)})
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert lines["early stop, as trained"].get_ydata().tolist() == pytest.approx([10.0, 15.0, 23.0])
+    assert lines["early stop, eval mode"].get_xydata().tolist() == [[2.0, pytest.approx(12.0)]]
+    with pytest.raises(ValueError, match="`eval_gaps` must be a dict whose labels are those of `histories`"):
+        plot_gap({"a": history([0.8], [0.7])}, eval_gaps={"b": (1, 0.1)})

@@ -102,6 +102,36 @@ def test_early_stopping_restores_the_best_weights():
     assert len(callbacks) == 1, "fit must not add to the caller's list"
 
 
+def test_the_result_and_its_plot_say_whose_weights_were_returned():
+    """Without early stopping fit returns the last epoch's weights, even when an earlier epoch
+    was better; the repr and the plot title must not let "best epoch 4" pass for them."""
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(128, 10, generator=g), torch.randint(0, 3, (128,), generator=g)  # overfits fast
+    data = split(x, y, 64)
+    last = fit(small_model(), data, epochs=15, lr=3e-2, progress=False, seed=0, device="cpu")
+    valid = last.history[last.history.split == "valid"].set_index("epoch")["loss"]
+    assert last.best_epoch < 15 and valid[last.best_epoch] < valid[15]  # a better epoch exists, not returned
+    assert evaluate(last.model, data[1])["loss"] == pytest.approx(valid[15], rel=1e-5)
+    assert (last.weights_epoch, last.weights_from) == (15, "last epoch (15)")
+    assert "weights from last epoch (15)" in repr(last)
+    title = last.plot()._suptitle.get_text()
+    assert "weights returned from the last epoch (15)" in title and f"lowest at epoch {last.best_epoch}" in title
+
+    stopped = fit(small_model(), data, epochs=100, lr=3e-2, early_stopping=3, progress=False, seed=0, device="cpu")
+    assert evaluate(stopped.model, data[1])["loss"] == pytest.approx(valid[stopped.best_epoch], rel=1e-5)
+    assert stopped.weights_epoch == stopped.best_epoch < stopped.history["epoch"].max()
+    words = f"best epoch ({stopped.best_epoch}), restored by early stopping"
+    assert stopped.weights_from == words and words in repr(stopped) and words in stopped.plot()._suptitle.get_text()
+
+    class Stop(Callback):
+        def on_batch_begin(self, state):
+            if state.epoch == 3:
+                raise StopTraining("stopped")
+
+    cut = fit(small_model(), data, epochs=10, lr=3e-2, callbacks=[Stop()], progress=False, seed=0, device="cpu")
+    assert cut.weights_from == f"best epoch ({cut.best_epoch}), restored after the run ended early (stopped)"
+
+
 def test_non_finite_loss_stops_with_advice_and_keeps_finite_weights():
     x, y = blobs()
     x[7, 3] = float("nan")

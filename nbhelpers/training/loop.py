@@ -37,7 +37,7 @@ from .interrupts import note_stop
 from .losses import check_targets, class_loss, make_loss
 from .optimizers import make_optimizer
 from .progress import Reporter
-from .result import NonFiniteLossWarning, TrainResult, run_config
+from .result import NonFiniteLossWarning, TrainResult, run_config, weights_source
 from .schedules import make_schedule
 
 CHECK_EVERY = 50  # batches between the (syncing) non-finite loss checks
@@ -352,16 +352,17 @@ def _resume(run: _Run, saved: dict) -> None:
 def _finish(run: _Run, stop_reason: str) -> TrainResult:
     import pandas as pd
 
-    if stop_reason != "completed":
+    weights_epoch, weights_from = weights_source(stop_reason, run.state.epoch, run.best["epoch"])
+    if stop_reason != "completed":  # what weights_source says: the best epoch's weights (or the initial ones)
         run.model.load_state_dict(run.best["weights"])
     _call(run.hooks["on_fit_end"], run.state)
     note_stop(stop_reason)  # lets a sweep or explore around this fit see a Stop or Ctrl-C
-    run.config["stop_reason"] = stop_reason
+    run.config.update(stop_reason=stop_reason, best_by=run.monitor)
     history = pd.DataFrame(run.state.history, columns=["epoch", "split", "loss", "accuracy", "lr", "seconds"])
     if not run.classification:
         history = history.drop(columns="accuracy")
     return TrainResult(model=run.model, history=history, best_epoch=run.best["epoch"], config=run.config,
-                       stop_reason=stop_reason)
+                       stop_reason=stop_reason, weights_epoch=weights_epoch, weights_from=weights_from)
 
 
 def _sync(device: torch.device) -> Callable[[], None]:

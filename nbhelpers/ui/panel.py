@@ -50,7 +50,7 @@ from ..runs import (CACHE_TAG, GRID, NOT_SERVED, TRAIN_FN, CachedResult, RunStor
 from ..training.callbacks import Callback, StopTraining
 from ..training.progress import in_notebook
 from ._controls import choices_text, make_control
-from ._draw import compare_png, curves_png, placeholder, table_html
+from ._draw import compare_png, curves_png, headline, pick_metric, placeholder, table_html
 from ._worker import LatestWins
 
 if TYPE_CHECKING:  # annotations only: pandas loads when first used
@@ -58,7 +58,6 @@ if TYPE_CHECKING:  # annotations only: pandas loads when first used
 
 DEBOUNCE = 0.25      # seconds a slider must rest before an uncached setting starts training
 DRAW_EVERY = 0.5     # seconds between live redraws of the curves
-PREFERRED_METRICS = ("valid_accuracy", "valid_loss", "accuracy", "loss")
 WAITING, NOT_RUN = "training starts when the slider rests", "not run yet: press Run"  # curve placeholders
 
 
@@ -89,18 +88,14 @@ class StopOnEvent(Callback):
             raise StopTraining("stopped")
 
 
-def _pick_metric(results: pd.DataFrame, skip: set[str]) -> str | None:
-    import pandas as pd
-
-    numeric = [c for c in results.columns if c not in skip and pd.api.types.is_numeric_dtype(results[c])]
-    return next((m for m in PREFERRED_METRICS if m in numeric), next(iter(numeric), None))
-
-
 class Panel:
     """What `explore` returns: ``controls`` (name -> widget), ``run()``, ``stop()``, ``results``.
 
     Displayed in Jupyter: the controls, Run / Stop, the learning curves of the current
-    setting (live while it trains), a plot and a table of every run so far. Elsewhere (a
+    setting (live while it trains; titled with the setting and one or two headline numbers),
+    a plot of the runs that differ from it only in the first two controls (the others at
+    their current values; each point one run, the current one ringed) and a table of every
+    run so far (per-class numbers such as ``valid_accuracy[2]`` stay in ``results``). Elsewhere (a
     terminal, nbclient) a text summary; ``run()`` and ``results`` work the same. Slider moves
     train in one worker thread when ``auto_run`` is on (it is in a notebook): the latest
     setting wins, and a setting run before is drawn from the cache at once.
@@ -126,6 +121,7 @@ class Panel:
         self.last_error: BaseException | None = None
         self._takes_callbacks = "callbacks" in signature_of("explore", train_fn)[0]
         self._pngs: dict[str, bytes] = {}  # key -> its curves, drawn once
+        self._compares: dict[tuple, bytes] = {}  # (setting, metric, finished runs) -> the comparison
         self._ui = threading.Lock()
         self._prefetched = self._quiet = False
         button = w.Layout(width="90px")
@@ -151,7 +147,6 @@ class Panel:
         for values in itertools.product(*grid.values()) if grid and cache else ():  # the swept runs, to compare
             self.store.serve({**self.setting, **dict(zip(grid, values))})
         placeholder(WAITING), placeholder(NOT_RUN)  # drawn now, not during the first slider move
-        self._draw_compare()
         self._on_change(None)
         if self.store.rows:
             self._write(status=f"{len(self.store.rows)} runs found in the cache: move a slider to scrub through them.")
@@ -205,7 +200,7 @@ class Panel:
                  f"{n} run{'s' * (n != 1)} so far ({cached} from the cache)"]
         width = max((len(name) for name in self.controls), default=0)
         lines += [f"  {name:<{width}} = {label(w.value):<8}  {choices_text(w)}" for name, w in self.controls.items()]
-        metric = _pick_metric(results, {*self.controls, "seed", "seconds", "cached"})
+        metric = pick_metric(results, {*self.controls, "seed", "seconds", "cached"})
         done = results[~results["status"].isin(NOT_SERVED)].dropna(subset=[metric]) if metric else []
         if len(done):
             best = done.loc[done[metric].idxmin() if "loss" in metric else done[metric].idxmax()]
@@ -237,20 +232,28 @@ class Panel:
 
         if key in self._pngs:
             return self._pngs[key]
-        numbers_ = "  ".join(f"{k} {v:.3f}" for k, v in record["metrics"].items() if k.startswith("valid"))
-        png = curves_png(pd.DataFrame.from_records(record["history"]), f"{describe(setting)}   {numbers_}")
+        png = curves_png(pd.DataFrame.from_records(record["history"]), describe(setting), headline(record["metrics"]))
         if record["status"] not in NOT_SERVED:
             self._pngs[key] = png
         return png
 
     def _show(self, key: str, setting: Mapping, record: dict, status: str) -> None:
-        self._write(key, self._png(key, setting, record), table=self._table_html(), status=status)  # status last
+        self._write(key, self._png(key, setting, record), table=self._table_html(), compare=self._compare_png(),
+                    status=status)  # status last
 
-    def _draw_compare(self) -> None:
-        names, results = list(self.controls), self.results
-        metric = _pick_metric(results, {*names, "seed", "seconds", "cached"})
-        png = compare_png(results, next(iter(names), None), names[1] if len(names) > 1 else None, metric)
-        self._write(table=self._table_html(), compare=png)
+    def _compare_png(self, setting: Mapping | None = None) -> bytes:
+        """The runs at the other controls' values in ``setting`` (by default the current one), that
+        run ringed; drawn once per setting and set of finished runs."""
+        names, results, setting = list(self.controls), self.results, setting or self.setting
+        metric = pick_metric(results, {*names, "seed", "seconds", "cached"})
+        x, hue = next(iter(names), None), names[1] if len(names) > 1 else None
+        done = results[~results["status"].isin(NOT_SERVED)] if len(results) else results
+        memo = (self.store.key(setting), metric, done.to_json() if len(done) else "")
+        if memo not in self._compares:
+            if len(self._compares) > 256:
+                self._compares.clear()
+            self._compares[memo] = compare_png(results, setting, x, hue, metric)
+        return self._compares[memo]
 
     def _table_html(self) -> str:
         columns = [c for c in self.results.columns if c not in ("seed", "cached")]
@@ -258,7 +261,9 @@ class Panel:
 
     def _prefetch(self) -> None:
         for key, record in list(self.store.records.items()):
-            self._png(key, {name: record["arguments"].get(name) for name in self.controls}, record)
+            setting = {name: record["arguments"].get(name) for name in self.controls}
+            self._png(key, setting, record)
+            self._compare_png(setting)
         with self._ui:
             if self.status.value.endswith("scrub through them."):
                 self.status.value += " All drawn."
@@ -269,19 +274,17 @@ class Panel:
             return
         setting = self.setting
         key = self.store.key(setting)
-        new = key not in self.store.rows
         if (record := self.store.serve(setting)) is not None:  # a finished run: show it now, train nothing
             self.worker.cancel()
             self._show(key, setting, record, f"{describe(setting)}: from the cache")
-            if new:
-                self._draw_compare()
         elif self.worker.back_to_running(setting):  # nothing else waits: its live curves resume
-            self._write(table=self._table_html(), status=f"training {describe(setting)}...")
+            self._write(table=self._table_html(), compare=self._compare_png(), status=f"training {describe(setting)}...")
         elif self.auto_run and change is not None:  # written before the worker can start and say "training"
-            self._write(key, placeholder(WAITING), table=self._table_html(), status=f"next: {describe(setting)}")
+            self._write(key, placeholder(WAITING), table=self._table_html(), compare=self._compare_png(),
+                        status=f"next: {describe(setting)}")
             self.worker.submit(setting, DEBOUNCE)
         else:
-            self._write(key, placeholder(NOT_RUN), table=self._table_html(),
+            self._write(key, placeholder(NOT_RUN), table=self._table_html(), compare=self._compare_png(),
                         status=f"{describe(setting)}: not run yet; press Run")
 
     def _on_run_click(self) -> None:
@@ -312,7 +315,6 @@ class Panel:
         self._pngs.pop(key, None)
         kept = "; kept what it learned so far" if record["status"] == "stopped" else ""
         self._show(key, setting, record, f"{describe(setting)}: {record['status']} in {record['seconds']:.1f} s{kept}")
-        self._draw_compare()
         return result
 
     def _live(self, key: str, setting: dict, history: list[dict]) -> None:
@@ -321,7 +323,7 @@ class Panel:
         epoch = history[-1]["epoch"] if history else 0
         self._write(status=f"training {describe(setting)}: epoch {epoch} done")
         if key == self.store.key(self.setting):  # draw only what the reader is looking at
-            self._write(key, curves_png(pd.DataFrame(history), f"{describe(setting)}   epoch {epoch} (training)"))
+            self._write(key, curves_png(pd.DataFrame(history), describe(setting), f"epoch {epoch} (training)"))
 
 
 @checked(train_fn=TRAIN_FN, grid=Optional(GRID), seed=SEED, cache_tag=CACHE_TAG, cache=FLAG)

@@ -20,7 +20,7 @@ from ..augment.compose import pipeline
 from ..augment.pictures import IMAGES, preview
 from ..data.datasets import FASHION_MEAN_STD
 from ..plots import figure_png
-from ..regularize import plot_gap
+from ..regularize import gap_table, plot_gap
 from ..runs import CACHE_TAG, GRID, TRAIN_FN
 from ._worker import LatestWins
 from .panel import Panel, explore
@@ -119,8 +119,12 @@ class GapPanel:
     """`explore`'s panel over a train function that returns `gap_scores`, plus the gap drawn.
 
     Under the panel: train minus valid accuracy per epoch for the current setting, next to
-    the same for ``baseline`` (the setting with regularization off), from the cache. ``panel``
-    is the `explore` panel (``run``, ``results``, ``controls``...).
+    the same for ``baseline`` (the setting with regularization off), from the cache. Two
+    gaps, each named where it is shown: the lines are the gap as trained (the training
+    accuracy `fit` records on its batches, dropout on); the diamonds and the first number
+    of each title line are the gap in eval mode (`gap_scores`' ``gap``: the whole training
+    set, dropout off, the weights returned), the honest generalization gap. ``panel`` is
+    the `explore` panel (``run``, ``results``, ``controls``...).
     """
 
     def __init__(self, panel: Panel, baseline: Mapping[str, Any]):
@@ -133,27 +137,62 @@ class GapPanel:
         panel.status.observe(lambda _: self.draw(), names="value")  # scrubbed, or a run finished
         self.draw()
 
+    def figure(self):
+        """The gap figure of the current setting (and the baseline); None until the setting has run."""
+        gaps = self.final_gaps()
+        if gaps["this setting"] is None:
+            return None
+        found = {name: gap["history"] for name, gap in gaps.items() if gap is not None}
+        eval_gaps = {name: (gap["weights_epoch"], gap["eval"]) for name, gap in gaps.items()
+                     if gap is not None and gap["eval"] is not None}
+        return plot_gap(found, title="\n".join(self.lines(gaps)), eval_gaps=eval_gaps or None)
+
     def draw(self) -> None:
-        """Redraw the gap of the current setting (and the baseline), if both are finished."""
-        import pandas as pd
+        """Redraw the gap of the current setting (and the baseline), if it has run."""
+        fig = self.figure()
+        if fig is not None:
+            self.image.value = figure_png(fig)
 
+    def final_gaps(self) -> dict[str, dict | None]:
+        """``{"this setting": ..., "no regularization": ...}``, each None (not run) or a dict:
+        ``eval`` (`gap_scores`' gap, eval mode; None if not recorded) at ``weights_epoch``,
+        ``trained`` (the gap as trained, the last point of its line) at ``epoch``, ``history``."""
         runs = {"this setting": self.panel.record(), "no regularization": self.panel.record(**self.baseline)}
-        found = {k: pd.DataFrame.from_records(r["history"]) for k, r in runs.items() if r is not None}
-        if "this setting" in found:
-            now, base = self.final_gaps()
-            self.image.value = figure_png(plot_gap(found, title=f"gap at the end: {now}; without regularization: {base}"))
+        out: dict[str, dict | None] = {}
+        for name, record in runs.items():
+            history = _history(record)
+            if history is None:
+                out[name] = None
+                continue
+            curve = gap_table(history)
+            epoch = int(curve["epoch"].iloc[-1])
+            eval_gap = record["metrics"].get("gap")
+            out[name] = {"eval": eval_gap, "weights_epoch": int(record["metrics"].get("weights_epoch") or epoch),
+                         "trained": float(curve["gap"].iloc[-1]), "epoch": epoch, "history": history}
+        return out
 
-    def final_gaps(self) -> tuple[str, str]:
-        """The final gap of the current setting and of the baseline, in words ("not run" if not cached)."""
-        def say(r: dict | None) -> str:
-            return f"{r['metrics']['gap'] * 100:.1f} points" if r and "gap" in r["metrics"] else "not run"
-
-        return say(self.panel.record()), say(self.panel.record(**self.baseline))
+    @staticmethod
+    def lines(gaps: Mapping[str, dict | None]) -> list[str]:
+        """One line of words per run: its gap in eval mode and as trained, each with its epoch."""
+        out = []
+        for name, gap in gaps.items():
+            if gap is None:
+                out.append(f"{name}: not run")
+                continue
+            trained = f"{gap['trained'] * 100:.1f} as trained"
+            if gap["eval"] is None:
+                out.append(f"{name}, epoch {gap['epoch']}: {trained} (no eval-mode gap recorded)")
+            elif gap["weights_epoch"] == gap["epoch"]:
+                out.append(f"{name}, epoch {gap['epoch']}: {gap['eval'] * 100:.1f} points in eval mode, {trained}")
+            else:
+                out.append(f"{name}: {gap['eval'] * 100:.1f} points in eval mode (weights of epoch "
+                           f"{gap['weights_epoch']}), {trained} (epoch {gap['epoch']})")
+        return out
 
     def text(self) -> str:
-        """The final gaps, as words (the line shown under the panel where no widgets can be drawn)."""
-        now, base = self.final_gaps()
-        return f"gap (train - valid accuracy) at the end: {now}; without regularization: {base}"
+        """The final gaps, as words (the lines shown under the panel where no widgets can be drawn)."""
+        lines = self.lines(self.final_gaps())
+        return "gap, train - valid accuracy, at the end:\n" + "\n".join(f"  {line}" for line in lines)
 
     def __repr__(self) -> str:
         return f"{self.panel.summary()}\n{self.text()}"
@@ -162,6 +201,17 @@ class GapPanel:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["text/plain"] = repr(self)
         return bundle
+
+
+def _history(record: dict | None):
+    """The history of a finished run as a DataFrame, or None when it has no train and valid rows."""
+    import pandas as pd
+
+    if record is None or not record.get("history"):
+        return None
+    history = pd.DataFrame.from_records(record["history"])
+    ok = {"epoch", "split", "accuracy"} <= set(history.columns) and {"train", "valid"} <= set(history["split"])
+    return history if ok else None
 
 
 @checked(train_fn=TRAIN_FN, grid=GRID, baseline=Optional(Instance(Mapping, "a dict of control name -> value")),
