@@ -30,6 +30,9 @@ from .training import (Callback, EarlyStopping, NonFiniteLossWarning, StopTraini
                        fit, predict)
 from .training.schedules import epochs_for
 from .ui import GapPanel, Panel, PreviewPanel, explore, gap_panel, preview_panel
+# chapter 05: optimizers, the learning-rate finder, optimizer paths on 2-D surfaces
+from .surfaces import double_well, plot_paths, quadratic, rosenbrock, trajectory
+from .training import PID, LRFinder, effective_step, lr_find
 
 __all__ = [
     # data
@@ -60,6 +63,8 @@ __all__ = [
     "GapPanel", "Panel", "PreviewPanel", "explore", "gap_panel", "preview_panel",
     # cli
     "doctor",
+    # chapter 05: optimizers, the learning-rate finder, optimizer paths on 2-D surfaces
+    "PID", "LRFinder", "effective_step", "lr_find", "double_well", "plot_paths", "quadratic", "rosenbrock", "trajectory",
 ]
 
 

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .._checks import check_choice, fail
+from .pid import PID
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": lambda params, **kw: torch.optim.SGD(params, **kw),
@@ -27,6 +28,7 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adagrad": lambda params, **kw: torch.optim.Adagrad(params, **kw),
     "adam": lambda params, **kw: torch.optim.Adam(params, **kw),
     "adamw": lambda params, **kw: torch.optim.AdamW(params, **kw),
+    "pid": lambda params, **kw: PID(params, **kw),  # An et al. 2018, with the ports' demo gains
 }
 
 FUSED = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw")  # torch has fused kernels for these
@@ -101,7 +103,7 @@ def make_optimizer(optimizer: str | type[torch.optim.Optimizer] | Callable, mode
     """Build an optimizer over the trainable parameters of ``model``.
 
     ``optimizer`` is a name (``sgd``, ``momentum``, ``nesterov``, ``rmsprop``, ``adagrad``,
-    ``adam``, ``adamw``), a ``torch.optim.Optimizer`` subclass, or a factory: both are called
+    ``adam``, ``adamw``, ``pid``: `PID` with its defaults), a ``torch.optim.Optimizer`` subclass, or a factory: both are called
     as ``optimizer(params, lr=lr, weight_decay=weight_decay)``, so
     ``functools.partial(torch.optim.SGD, momentum=0.95)`` tunes momentum and a function can
     build any optimizer, the course's own included. ``param_groups`` gives layers their own

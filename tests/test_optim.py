@@ -1,0 +1,278 @@
+"""Chapter 05's helpers: the PID optimizer, the learning-rate finder, optimizer paths on 2-D surfaces."""
+
+import copy
+import functools
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from nbhelpers import (PID, Callback, LRFinder, double_well, effective_step, fit, lr_find, plot_paths, quadratic,
+                       trajectory)
+from nbhelpers.training.checkpoint import load_checkpoint
+
+# ---------------------------------------------------------------- the PID optimizer
+
+
+def bowl_grad(w):
+    """The gradient of 0.5 * (w1**2 + 4 * w2**2) at w."""
+    return torch.stack([w[0], 4 * w[1]])
+
+
+def test_two_updates_match_the_formula_by_hand():
+    w = nn.Parameter(torch.tensor([1.0, -2.0], dtype=torch.float64))
+    opt = PID([w], lr=0.1, momentum=0.5, proportional=1.0, integral=2.0, derivative=10.0, weight_decay=0.1)
+    # Step 1: grad = (1, -8); g = grad + 0.1 w = (1.1, -8.2); v = g; d = 0 (no previous gradient)
+    # update = 0.1 * (1 * g + 2 * v + 10 * 0) = (0.33, -2.46)  ->  w = (0.67, 0.46)
+    w.grad = bowl_grad(w.detach())
+    opt.step()
+    assert w.tolist() == pytest.approx([0.67, 0.46], abs=1e-12)
+    # Step 2: grad = (0.67, 1.84); g = grad + 0.1 w = (0.737, 1.886)
+    # v = 0.5 * (1.1, -8.2) + g = (1.287, -2.214)
+    # d = 0.5 * 0 + 0.5 * (g - g_1) = 0.5 * (-0.363, 10.086) = (-0.1815, 5.043)
+    # update = 0.1 * (g + 2 v + 10 d) = 0.1 * (1.496, 47.888)  ->  w = (0.5204, -4.3288)
+    w.grad = bowl_grad(w.detach())
+    opt.step()
+    assert w.tolist() == pytest.approx([0.5204, -4.3288], abs=1e-12)
+
+
+def test_no_derivative_kick_at_step_2():
+    """A constant gradient has no change: the D term must stay 0 from the first step on (public ports
+    start the previous gradient at 0, so step 2 moved Kd * (1 - m) * g further)."""
+    paths = []
+    for derivative in (0.0, 100.0):
+        w = nn.Parameter(torch.tensor([0.0, 0.0]))
+        opt = PID([w], lr=0.01, momentum=0.9, derivative=derivative)
+        path = []
+        for _ in range(4):
+            w.grad = torch.tensor([1.0, -2.0])
+            opt.step()
+            path.append(w.detach().clone())
+        paths.append(torch.stack(path))
+        assert torch.equal(opt.state[w]["derivative_buffer"], torch.zeros(2))
+    assert torch.equal(paths[0], paths[1])
+
+
+def test_step_leaves_the_gradient_unchanged():
+    w = nn.Parameter(torch.tensor([1.0, -2.0]))
+    opt = PID([w], lr=0.1, weight_decay=0.5)
+    for value in ([1.0, 2.0], [3.0, -1.0]):
+        w.grad = torch.tensor(value)
+        opt.step()
+        assert w.grad.tolist() == value
+
+
+def regression(seed=0, n=64):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g)
+    return x, x @ torch.tensor([1.0, -2.0, 0.5]) + 0.1 * torch.randn(n, generator=g)
+
+
+def run_steps(model, opt, x, y, steps, batch=16):
+    for i in range(steps):
+        xb, yb = x[(i * batch) % len(x):][:batch], y[(i * batch) % len(x):][:batch]
+        opt.zero_grad()
+        nn.functional.mse_loss(model(xb).squeeze(-1), yb).backward()
+        opt.step()
+    return [p.detach().clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("momentum, weight_decay", [(0.9, 0.0), (0.5, 0.01), (0.0, 0.0)])
+def test_without_p_and_d_it_is_sgd_with_momentum_to_the_bit(momentum, weight_decay):
+    x, y = regression()
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
+    twin = copy.deepcopy(model)
+    sgd = torch.optim.SGD(model.parameters(), lr=0.05, momentum=momentum, weight_decay=weight_decay)
+    pid = PID(twin.parameters(), lr=0.05, momentum=momentum, proportional=0, integral=1, derivative=0,
+              weight_decay=weight_decay)
+    for a, b in zip(run_steps(model, sgd, x, y, 30), run_steps(twin, pid, x, y, 30)):
+        assert torch.equal(a, b)
+
+
+def test_effective_step_is_the_steady_step_under_a_constant_gradient():
+    for gains in (dict(), dict(proportional=0.0, integral=1.0), dict(proportional=2.0, integral=0.5)):
+        w = nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        opt = PID([w], lr=0.01, momentum=0.8, **gains)
+        for _ in range(300):
+            before = w.detach().clone()
+            w.grad = torch.ones(1, dtype=torch.float64)
+            opt.step()
+        assert float(before - w.detach()) == pytest.approx(effective_step(0.01, 0.8, **gains), rel=1e-9)
+    assert effective_step(0.01, 0.9, 1, 3) == pytest.approx(0.31)  # the paper's demo: 3.1x SGD-momentum's 0.1
+
+
+def test_state_dict_round_trip_continues_the_same_path():
+    x, y = regression()
+    torch.manual_seed(0)
+    model = nn.Linear(3, 1)
+    opt = PID(model.parameters(), lr=0.002)
+    run_steps(model, opt, x, y, 3)
+    saved_model, saved_opt = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+    straight = run_steps(model, opt, x, y, 4)
+    again = nn.Linear(3, 1)
+    again.load_state_dict(saved_model)
+    opt2 = PID(again.parameters(), lr=0.002)
+    opt2.load_state_dict(saved_opt)
+    assert sorted(opt2.state[next(again.parameters())]) == ["derivative_buffer", "momentum_buffer", "previous_grad"]
+    for a, b in zip(straight, run_steps(again, opt2, x, y, 4)):
+        assert torch.equal(a, b)
+
+
+def blobs(n=240, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    centers = torch.randn(3, 6, generator=g) * 2
+    y = torch.randint(0, 3, (n,), generator=g)
+    return centers[y] + 1.5 * torch.randn(n, 6, generator=g), y
+
+
+def small_model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+
+
+def test_fit_resumes_a_pid_run_to_the_same_history(tmp_path, one_thread):
+    x, y = blobs()
+    data = ((x[:200], y[:200]), (x[200:], y[200:]))
+    kwargs = dict(epochs=3, lr=1e-3, optimizer="pid", weight_decay=1e-4, batch_size=32, progress=False, seed=1,
+                  device="cpu")
+    straight = fit(small_model(), data, **kwargs)
+
+    class CrashIn2(Callback):
+        def on_batch_end(self, state):
+            if state.epoch == 2 and state.step % 7 == 3:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "pid.pt"
+    first = fit(small_model(), data, checkpoint=path, callbacks=[CrashIn2()], **kwargs)
+    assert first.stop_reason == "interrupted" and load_checkpoint(path)["epoch"] == 1
+    resumed = fit(small_model(seed=5), data, checkpoint=path, resume=True, **kwargs)
+    columns = ["epoch", "split", "loss", "accuracy", "lr"]
+    pd.testing.assert_frame_equal(resumed.history[columns], straight.history[columns], check_exact=True)
+    for a, b in zip(resumed.model.parameters(), straight.model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_fit_takes_pid_by_name_class_and_factory(one_thread):
+    x, y = blobs(96)
+    for optimizer in ("pid", PID, functools.partial(PID, momentum=0.8, integral=2, derivative=50)):
+        result = fit(small_model(), (x, y), epochs=1, lr=1e-3, optimizer=optimizer, progress=False, device="cpu")
+        assert result.stop_reason == "completed"
+    with pytest.raises(ValueError, match=r"PID\(\): `momentum` must be a real number >= 0 and < 1; got 1"):
+        PID(small_model().parameters(), momentum=1)
+
+
+# ---------------------------------------------------------------- the learning-rate finder
+
+
+def least_squares(scale, seed, n=2048, features=8):
+    """Linear regression whose loss has the Hessian 2 X'X / n: its largest eigenvalue L makes SGD
+    fastest at lr = 1 / L and diverge above 2 / L."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, features, generator=g) * scale
+    y = x @ torch.randn(features, generator=g) + 0.1 * torch.randn(n, generator=g)
+    return x, y, float(torch.linalg.eigvalsh(2 * x.T @ x / n).max())
+
+
+@pytest.mark.parametrize("scale, batch_size, seed", [(1.0, 128, 0), (3.0, 64, 1)])
+def test_suggestions_land_near_the_known_rate(scale, batch_size, seed, one_thread):
+    """Measured on 20 such problems (scale 1 and 3, batches of 64 and 128, 5 seeds): `minimum` at
+    0.25-0.42 / L, `valley` at 0.035-0.11 / L, `steep` at 0.2-0.33 / L or, on a noisy start, at
+    the curve's first points; fastai's lr_find on the same problem gave valley 0.05-0.06 / L."""
+    x, y, curvature = least_squares(scale, seed)
+    good = 1 / curvature
+    torch.manual_seed(seed)
+    model = nn.Linear(8, 1)
+    before = copy.deepcopy(model.state_dict())
+    rng = torch.get_rng_state()
+    found = lr_find(model, (x, y), loss="mse", optimizer="sgd", batch_size=batch_size, seed=seed, device="cpu")
+    assert found.stop_reason == "diverged"
+    assert good / 5 <= found.suggestions["minimum"] <= good        # within a factor of 5 below 1 / L
+    assert good / 50 <= found.suggestion <= good / 4                # valley: within a factor of 50 below
+    assert max(found.suggestions.values()) < 2 * good               # every rule below the divergence limit
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()), "the caller's model changed"
+    assert torch.equal(torch.get_rng_state(), rng), "the caller's random state changed"
+
+
+def test_the_finder_follows_its_schedule_and_stops_when_the_loss_explodes(one_thread):
+    x, y, curvature = least_squares(1.0, 0)
+    finder = LRFinder(start=1e-4, end=100.0, steps=60)
+    torch.manual_seed(0)
+    result = fit(nn.Linear(8, 1), (x, y), epochs=60, lr=1.0, loss="mse", optimizer="sgd", batch_size=256,
+                 callbacks=[finder], progress=False, device="cpu")
+    assert result.stop_reason.startswith("lr finder: the loss diverged")
+    curve = finder.result().curve
+    assert len(curve) < 60
+    assert np.allclose(curve["lr"], 1e-4 * 1e6 ** (np.arange(len(curve)) / 60))
+    smoothed = curve["smoothed"].to_numpy()
+    assert smoothed[-1] > 4 * smoothed.min() and (smoothed[:-1] <= 4 * np.minimum.accumulate(smoothed)[:-1]).all()
+    assert curve["lr"].iloc[-1] > 2 / curvature  # it diverged past the stability limit, not before
+
+
+def test_lr_find_plot_marks_the_suggestions(one_thread):
+    x, y, _ = least_squares(1.0, 0, n=512)
+    found = lr_find(nn.Linear(8, 1), (x, y), loss="mse", optimizer="sgd", steps=40, seed=0, device="cpu")
+    fig = found.plot()
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert any(label.startswith("valley") for label in labels) and any(label.startswith("minimum") for label in labels)
+    assert "suggestions: valley" in repr(found)
+
+
+def test_lr_find_end_must_exceed_start():
+    with pytest.raises(ValueError, match=r"lr_find\(\): `end` must be a learning rate above `start`"):
+        lr_find(nn.Linear(2, 2), (torch.randn(8, 2), torch.arange(8) % 2), start=1.0, end=0.1)
+
+
+# ---------------------------------------------------------------- optimizer paths on 2-D surfaces
+
+
+@pytest.mark.parametrize("angle", [0.0, 30.0])
+def test_sgd_converges_below_two_over_the_curvature_and_diverges_above(angle):
+    bowl = quadratic(1.0, 20.0, angle=angle)  # 2 / 20 = 0.1
+    below = trajectory(bowl, "sgd", lr=0.095, steps=300)
+    above = trajectory(bowl, "sgd", lr=0.105, steps=300)
+    assert not below.diverged and below.loss[-1] < 1e-8 * below.loss[0]
+    assert above.diverged and above.loss[-1] > 1e3 * above.loss[0]
+
+
+@pytest.mark.parametrize("optimizer, options", [("momentum", {}), ("sgd", {"momentum": 0.5}), ("adam", {}),
+                                                (torch.optim.RMSprop, {"alpha": 0.9}),
+                                                ("pid", {"derivative": 10, "lr": 1e-4})])  # its step is 31 lr
+def test_paths_have_one_point_per_step_from_the_start(optimizer, options):
+    path = trajectory("rosenbrock", optimizer, start=(-1.0, 1.5), steps=40, **{"lr": 1e-3, **options})
+    assert path.xy.shape == (41, 2) and path.loss.shape == (41,)
+    assert path.xy[0].tolist() == [-1.0, 1.5] and path.loss[0] == pytest.approx(4 + 100 * 0.25)
+    assert not path.diverged and path.loss[-1] < path.loss[0]
+
+
+def overshoot(path):
+    """How far the path went past the minimum (0, 0), on the far side from its start, per axis."""
+    side = np.sign(path.xy[0])
+    return (-side * path.xy).max(axis=0).clip(min=0)
+
+
+def test_the_derivative_term_overshoots_less_at_the_same_lr():
+    # Measured: at lr 0.004 (momentum 0.9, P 1, I 3) the path overshoots by (0.45, 0.92) without D,
+    # (0.15, 0.0) with D = 100; at lr 0.002, 0.006 and D = 10, 30 the order is the same.
+    plain = trajectory("quadratic", "pid", lr=0.004, steps=200, derivative=0)
+    damped = trajectory("quadratic", "pid", lr=0.004, steps=200, derivative=100)
+    assert (overshoot(damped) < 0.5 * overshoot(plain)).all()
+    assert damped.loss[-1] < plain.loss[-1]
+
+
+def test_momentum_crosses_the_saddle_that_stops_plain_sgd():
+    well = double_well()
+    (global_x, _), (local_x, _) = well.minima
+    assert trajectory(well, "sgd", lr=0.01, steps=300).xy[-1, 0] == pytest.approx(local_x, abs=0.01)
+    assert trajectory(well, "momentum", lr=0.01, steps=300).xy[-1, 0] == pytest.approx(global_x, abs=0.01)
+
+
+def test_plot_paths_draws_every_path_and_bad_options_are_named():
+    paths = {"sgd": trajectory("quadratic", "sgd", lr=0.05, steps=20),
+             "adam": trajectory("quadratic", "adam", lr=0.1, steps=20)}
+    fig = plot_paths("quadratic", paths, title="two")
+    assert {"sgd", "adam"} <= {line.get_label() for line in fig.axes[0].lines}
+    with pytest.raises(ValueError, match=r"trajectory\(\): `options` must be options that 'momentum' accepts"):
+        trajectory("quadratic", "momentum", momentum=0.5)
