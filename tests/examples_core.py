@@ -61,7 +61,7 @@ EXAMPLES.update({
                                 confidence=0.95, images=100, comparisons="all"),
     "per_class_long": lambda: dict(runs=pd.DataFrame({"seed": [0], "valid_accuracy[Bag]": [0.9]}), split="valid"),
     "gain_table": lambda: dict(runs=runs(), column="recipe", baseline="none", metrics={"gain": "acc"}, by=(),
-                               seed="seed"),
+                               seed="seed", images=100, comparisons="all"),
     "verdict": lambda: dict(low=0.01, high=0.03, n=3, min_seeds=3, better="higher", confidence=0.95, mean=0.02),
     "say": lambda: dict(template="gained {gain}", gain=0.5),
     "effect": lambda: dict(table=gains()),

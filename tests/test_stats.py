@@ -108,3 +108,18 @@ def test_say_names_a_missing_value_and_shows_as_markdown():
     with pytest.raises(ValueError, match=r"say\(\): `template` must be fields whose format specs fit"):
         say("{x:.1f}", x="text")
     assert say("**{x:.1%}**", x=0.25)._repr_markdown_().startswith("**25.0%**")
+
+
+def test_gain_table_widens_for_a_screen_and_for_few_images():
+    from nbhelpers import gain_table
+
+    rng = np.random.default_rng(1)
+    runs = pd.DataFrame([{"rate": r, "seed": s, "acc": 0.8 + 0.02 * r + rng.normal(0, 0.01), "loss": 1 - 0.1 * r}
+                         for r in range(4) for s in range(5)])
+    plain = gain_table(runs, column="rate", baseline=0, metrics={"acc": "acc"})
+    both = gain_table(runs, column="rate", baseline=0, metrics={"acc": "acc", "loss": "loss"}, comparisons="all",
+                      images=200)
+    widths = [float(t.split(" to ")[1].split(")")[0].split(",")[0]) - float(t.split("CI ")[1].split(" to")[0])
+              for t in (plain.loc[3, "acc"], both.loc[3, "acc"])]
+    assert widths[1] > widths[0] and "corrected for 3 comparisons" in both.loc[3, "acc"]
+    assert "corrected for 3 comparisons" in both.loc[3, "loss"]  # images= is for shares only; the loss still gets it

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from .._checks import (COLUMN, TEXT, AnyOf, Anything, checked, Choice, fail, Frame, Optional, Real, Satisfies)
 from ..device import quick_mode
-from .seeds import NAMES, RUNS, better_for, paired_gain, text_format
+from .seeds import COMPARISONS, IMAGES, NAMES, RUNS, better_for, paired_gain, text_format, value_range
 
 if TYPE_CHECKING:  # annotations only: pandas loads when first used
     import pandas as pd
@@ -197,12 +197,15 @@ def versus(runs: pd.DataFrame, column: str, a, b, metric: str, *, seed: str = "s
 
 @checked(runs=RUNS, column=COLUMN, baseline=Anything(), by=AnyOf(NAMES, Satisfies(lambda v: v == (), "()")), seed=COLUMN,
          metrics=Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0 and all(isinstance(m, str) for m in v.values()),
-                           "a non-empty dict of column title -> metric column", bad=[{}, ["acc"]]))
+                           "a non-empty dict of column title -> metric column", bad=[{}, ["acc"]]),
+         images=IMAGES, comparisons=COMPARISONS)
 def gain_table(runs: pd.DataFrame, *, column: str, baseline, metrics: Mapping[str, str], by: str | Sequence[str] = (),
-               seed: str = "seed", **text) -> pd.DataFrame:
+               seed: str = "seed", images: int | str | None = None, comparisons: int | str = 1,
+               **text) -> pd.DataFrame:
     """`paired_gain` for several metrics as one table of sentences, best first (by the first metric).
 
-    ``metrics`` maps a column title to a metric of ``runs``; ``text`` goes to `ci_text`
+    ``metrics`` maps a column title to a metric of ``runs``; ``images`` and ``comparisons``
+    go to `paired_gain` (a share metric only takes ``images``), ``text`` to `ci_text`
     (``scale``, ``unit``, ``digits``). The index is the setting (and ``by``).
 
     >>> import pandas as pd
@@ -217,10 +220,15 @@ def gain_table(runs: pd.DataFrame, *, column: str, baseline, metrics: Mapping[st
     columns = {}
     order = None
     for title, metric in metrics.items():
-        gains = paired_gain(runs, column=column, baseline=baseline, metric=metric, by=keys, seed=seed).set_index(index)
+        share = value_range(metric) == (0.0, 1.0)
+        gains = paired_gain(runs, column=column, baseline=baseline, metric=metric, by=keys, seed=seed,
+                            images=images if share else None, comparisons=comparisons)
+        corrected = {"comparisons": gains.attrs["comparisons"], "confidence": gains.attrs["confidence"]}
+        gains = gains.set_index(index)
         if order is None:
             order = gains["mean"].sort_values(ascending=False).index
-        columns[title] = pd.Series({i: ci_text(r["mean"], r["ci_low"], r["ci_high"], **{**text_format(metric), **text})
+        columns[title] = pd.Series({i: ci_text(r["mean"], r["ci_low"], r["ci_high"],
+                                               **{**text_format(metric), **corrected, **text})
                                     for i, r in gains.iterrows()})
     table = pd.DataFrame(columns).reindex(order)
     table.index.names = index
