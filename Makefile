@@ -14,9 +14,9 @@ TORCH  ?=
 TORCH_STAMP := $(if $(TORCH),$(VENV)/.torch-$(TORCH))
 LAB_ARGS ?=
 # Torch uses one CPU thread in the course's notebooks (make lab, course, doctor) unless you
-# set OMP_NUM_THREADS or THREADS=n: the small nets of the course gain little from a second
-# thread on an idle CPU and lose several times over when something else uses a core (OpenMP
-# threads wait on each other), and the chapters' time estimates were measured on one thread.
+# set OMP_NUM_THREADS or THREADS=n: the small nets of the course gain 1.3-1.7x from a second
+# thread on an idle CPU and lose 3-9x when something else uses a core (OpenMP threads wait on
+# each other; bench/threads.py), and the chapters' time estimates were measured on one thread.
 THREADS ?= $(or $(OMP_NUM_THREADS),1)
 WITH_THREADS := OMP_NUM_THREADS=$(THREADS)
 # The course's JupyterLab settings, defaults only: the Jupyter news prompt is off. Changes you

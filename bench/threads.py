@@ -7,11 +7,12 @@ channels) for 1 epoch. The thread counts are interleaved over several rounds in 
 so that machine noise hits them alike; the median seconds of each are printed with the
 ratio to one thread, and the load average, since the answer depends on what else runs.
 
-Result on the 2-core CPU we develop on (torch 2.14, medians of 5 rounds): with the machine
-busy with other jobs (load average 1 to 11), 2 threads took 6.8x and 8.8x as long as one for
-the MLP (1.0 s and 3.8 s on one thread) and 2.7x and 2.8x for the CNN (29 s and 55 s), in two
-runs; with it idle (load 0.2, one round) they took 0.75x and 0.78x. Hence the course's policy,
-one thread (README, "CPU threads").
+Result on the 2-core CPU we develop on (torch 2.14, medians of 5 rounds, three runs): idle
+(load average 0.8 before), 2 threads took 0.76x as long as one for the MLP (0.68 s on one)
+and 0.60x for the CNN (17.7 s); busy with other jobs (load average 1 to 11), they took 6.8x
+and 8.8x as long for the MLP (1.0 s and 3.8 s on one) and 2.7x and 2.8x for the CNN (29 s and
+55 s). A bounded gain against a loss of several times: the course's policy is one thread
+(README, "CPU threads").
 
     python bench/threads.py [--rounds 5] [--threads 1 2]
 """

@@ -92,9 +92,9 @@ def thread_lines() -> list[str]:
 
     count, wanted = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS", "").strip()
     lines = [f"  CPU threads: {count} ({f'OMP_NUM_THREADS={wanted}' if wanted else 'torch default, one per core'})",
-             "  thread policy: one for the course's small nets (a second gains little on an idle CPU and costs "
-             "several times over when another program uses a core; the chapters' times assume one). make lab sets "
-             "OMP_NUM_THREADS=1 unless you set it; make lab THREADS=4 for 4."]
+             "  thread policy: one for the course's small nets (a second thread gains up to ~1.7x on an idle CPU and "
+             "costs several times over when another program uses a core; the chapters' times assume one). make lab "
+             "sets OMP_NUM_THREADS=1 unless you set it; make lab THREADS=2 for 2."]
     if not wanted and count > 1:
         lines.append("  -> outside make lab, start Jupyter as OMP_NUM_THREADS=1 jupyter lab to train as the "
                      "chapters were timed.")
