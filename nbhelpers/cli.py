@@ -41,10 +41,6 @@ def data_lines() -> list[str]:
 
 
 def doctor_lines() -> list[str]:
-    import torch
-
-    from .device import amp_dtype, device_report, quick_mode
-
     lines = [f"nbhelpers doctor (Python {platform.python_version()} at {sys.executable})", "Versions:"]
     missing = []
     for package in PACKAGES:
@@ -54,19 +50,56 @@ def doctor_lines() -> list[str]:
             missing.append(package)
     if missing:
         lines.append(f"  -> install what is missing with `make lab` or `pip install -e .` ({', '.join(missing)})")
+    return lines + device_lines() + data_lines()
+
+
+def device_lines() -> list[str]:
+    """The device and why, its precision, the CPU threads and quick mode; advice where the CPU is used."""
+    from .device import amp_dtype, device_report, quick_mode
+
     device, why = device_report()
     dtype = amp_dtype(device)
-    lines += [
-        "Device:",
-        f"  {device} ({why})",
-        f"  mixed precision: {str(dtype).replace('torch.', '') if dtype else 'off (float32)'}; "
-        f"CPU threads: {torch.get_num_threads()}",
-        f"  quick mode (NBH_QUICK): {'on' if quick_mode() else 'off'}",
-    ]
+    lines = ["Device:", f"  {device} ({why})",
+             f"  mixed precision: {str(dtype).replace('torch.', '') if dtype else 'off (float32)'}",
+             *thread_lines(),
+             f"  quick mode (NBH_QUICK): {'on' if quick_mode() else 'off'}"]
     if device.type == "cpu":
-        lines.append("  -> everything runs on the CPU; full-mode chapters take minutes each. "
-                     "With an NVIDIA GPU, install a CUDA build of torch (see README, GPU notes).")
-    return lines + data_lines()
+        lines.append(cpu_advice())
+    return lines
+
+
+def cpu_advice() -> str:
+    """What to do when training runs on the CPU: it depends on the torch build and on the GPU seen.
+
+    A CUDA build without a GPU is the default install on Linux (torch from the package index
+    brings about 4 GB of CUDA libraries); a CPU-only build with an NVIDIA GPU needs a CUDA build.
+    """
+    import torch
+
+    if torch.cuda.is_available():
+        return "  -> a CUDA GPU is there, but NBH_DEVICE keeps training on the CPU: unset it to use the GPU."
+    slow = "everything runs on the CPU; full-mode chapters take minutes each."
+    if torch.version.cuda:
+        return (f"  -> this torch is a CUDA build (CUDA {torch.version.cuda}) but sees no NVIDIA GPU/driver, so {slow} "
+                "On a laptop without one, the CPU-only wheel saves ~4 GB: make clean-venv && make lab TORCH=cpu. "
+                "With an NVIDIA GPU, check its driver: nvidia-smi (README, GPU notes).")
+    return (f"  -> this torch is a CPU-only build, so {slow} "
+            "With an NVIDIA GPU, install a CUDA build of torch (README, GPU notes).")
+
+
+def thread_lines() -> list[str]:
+    """How many CPU threads torch uses, set by whom, and the course's policy (one; README, CPU threads)."""
+    import torch
+
+    count, wanted = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS", "").strip()
+    lines = [f"  CPU threads: {count} ({f'OMP_NUM_THREADS={wanted}' if wanted else 'torch default, one per core'})",
+             "  thread policy: one for the course's small nets (a second thread gains up to ~1.7x on an idle CPU and "
+             "costs several times over when another program uses a core; the chapters' times assume one). make lab "
+             "sets OMP_NUM_THREADS=1 unless you set it; make lab THREADS=2 for 2."]
+    if not wanted and count > 1:
+        lines.append("  -> outside make lab, start Jupyter as OMP_NUM_THREADS=1 jupyter lab to train as the "
+                     "chapters were timed.")
+    return lines
 
 
 def doctor() -> None:

@@ -7,7 +7,8 @@ import torch
 @pytest.fixture
 def one_thread():
     """Tiny models train many times faster on one thread when the 2 CPU cores are shared
-    (OpenMP threads spin waiting for each other)."""
+    (OpenMP threads spin waiting for each other): the course's policy too (README, "CPU
+    threads"; `bench/threads.py` measures it)."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

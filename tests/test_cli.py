@@ -14,6 +14,32 @@ def test_doctor_reports_versions_device_and_data():
     assert "fashion-mnist" in text.lower() and "Data:" in text
 
 
+def test_doctor_tells_a_cuda_build_without_a_gpu_from_a_cpu_build(monkeypatch):
+    import torch
+
+    from nbhelpers.cli import device_lines
+
+    monkeypatch.delenv("NBH_DEVICE", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    monkeypatch.setattr(torch.version, "cuda", "12.4")  # the default install on a Linux laptop
+    text = "\n".join(device_lines())
+    assert "this torch is a CUDA build (CUDA 12.4) but sees no NVIDIA GPU/driver" in text
+    assert "On a laptop without one, the CPU-only wheel saves ~4 GB: make clean-venv && make lab TORCH=cpu" in text
+    assert "install a CUDA build" not in text
+
+    monkeypatch.setattr(torch.version, "cuda", None)  # torch's CPU-only build
+    text = "\n".join(device_lines())
+    assert "this torch is a CPU-only build" in text and "With an NVIDIA GPU, install a CUDA build of torch" in text
+    assert "TORCH=cpu" not in text
+
+    monkeypatch.setattr(torch.version, "cuda", "12.4")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv("NBH_DEVICE", "cpu")
+    text = "\n".join(device_lines())
+    assert "a CUDA GPU is there, but NBH_DEVICE keeps training on the CPU" in text and "TORCH=cpu" not in text
+
+
 def test_unknown_command_fails_with_usage():
     out = subprocess.run([sys.executable, "-m", "nbhelpers", "doctr"], capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "invalid choice" in out.stderr
