@@ -234,11 +234,12 @@ def test_verdict_and_effect_decline_to_judge_too_few_seeds():
     assert verdict(-0.01, 0.01) == "no clear effect"
     assert verdict(0.02, 0.02, n=2) == "too few seeds to tell (2)"  # two seeds that agree: width 0, not evidence
     assert verdict(0.02, math.nan) == "too few seeds to tell (1)"
-    assert verdict(0.01, 0.03, n=2, min_seeds=2) == "helps"
+    assert verdict(0.01, 0.03, n=2, min_seeds=2) == "helps (borderline)"  # one degree of freedom: 99% is 5x wider
+    assert verdict(0.025, 0.03, n=2, min_seeds=2) == "helps"
     gains = paired_gain(runs_table({500: [0.02, 0.03, 0.025], 2000: [0.0, 0.01, -0.01]}), column="recipe",
                         baseline="none", metric="acc", by="n_train")
     assert effect(gains, recipe="flip", n_train=500) == {"effect": "+2.5 points (95% CI +1.3 to +3.7)",
-                                                         "verdict": "helps", "seeds": 3}
+                                                         "verdict": "helps (borderline)", "seeds": 3}
     assert effect(gains, n_train=2000)["verdict"] == "no clear effect"
     with pytest.raises(ValueError, match=r"`where` must be conditions that pick exactly one row .+ \(they pick 2\)"):
         effect(gains, recipe="flip")
@@ -252,11 +253,11 @@ def test_versus_words_two_settings_with_the_one_rule():
     runs = pd.DataFrame({"setting": ["a"] * 3 + ["b"] * 3, "seed": [0, 1, 2] * 2,
                          "accuracy": [0.80, 0.91, 0.70, 0.75, 0.85, 0.66]})
     assert versus(runs, "setting", "a", "b", "accuracy") == (
-        "a minus b, accuracy: +5.0 points (95% CI +2.5 to +7.5, 3 seeds): helps")
+        "a minus b, accuracy: +5.0 points (95% CI +2.5 to +7.5, 3 seeds: helps (borderline))")
     loss = runs.rename(columns={"accuracy": "loss"})
-    assert versus(loss, "setting", "a", "b", "loss").endswith("+0.050 (95% CI +0.025 to +0.075, 3 seeds): hurts")
-    assert versus(loss, "setting", "b", "a", "loss").endswith("3 seeds): helps"), "a lower loss helps"
-    assert versus(runs[runs["seed"] < 2], "setting", "a", "b", "accuracy").endswith("2 seeds): too few seeds to tell (2)")
+    assert versus(loss, "setting", "a", "b", "loss").endswith("+0.050 (95% CI +0.025 to +0.075, 3 seeds: hurts (borderline))")
+    assert versus(loss, "setting", "b", "a", "loss").endswith("3 seeds: helps (borderline))"), "a lower loss helps"
+    assert versus(runs[runs["seed"] < 2], "setting", "a", "b", "accuracy").endswith("2 seeds: too few seeds to tell (2))")
     with pytest.raises(ValueError, match=r"^versus\(\): `a` must be a value of runs\['setting'\] other than b: a, b; got 'c'"):
         versus(runs, "setting", "c", "b", "accuracy")
     with pytest.raises(ValueError, match=r"^versus\(\): `metric` must be a column of `runs`: setting, seed, accuracy; got 'f1'"):
@@ -270,7 +271,8 @@ def test_the_unit_and_direction_come_from_the_metric_name():
     gains = paired_gain(pd.DataFrame({"opt": ["x", "y"] * 3, "seed": [0, 0, 1, 1, 2, 2],
                                       "valid_loss": [0.5, 0.4, 0.6, 0.45, 0.5, 0.42]}),
                         column="opt", baseline="x", metric="valid_loss")
-    assert effect(gains, opt="y") == {"effect": "-0.110 (95% CI -0.200 to -0.020)", "verdict": "helps", "seeds": 3}
+    assert effect(gains, opt="y") == {"effect": "-0.110 (95% CI -0.200 to -0.020)", "verdict": "helps (borderline)",
+                                      "seeds": 3}
     assert verdict(-0.2, -0.1, 3, better="lower") == "helps" and verdict(0.1, 0.2, 3, better="lower") == "hurts"
     with pytest.raises(ValueError, match=r"^verdict\(\): `better` must be one of 'higher', 'lower'; got 'up'"):
         verdict(0.1, 0.2, 3, better="up")
