@@ -126,6 +126,17 @@ class Effect(dict):
     def __str__(self) -> str:
         return format(self)
 
+    @property
+    def firm(self) -> str:
+        """The verdict's word where it is clear and not borderline (``'helps'``, ``'hurts'``,
+        ``'widens'``, ``'shrinks'``), else ``'unclear'``: what prose may state as a result.
+
+        >>> Effect(effect="", verdict="helps (borderline) [quick mode: not evidence]", seeds=3).firm
+        'unclear'
+        """
+        word = self["verdict"].split(" [")[0]  # without quick mode's note
+        return word if word in ("helps", "hurts", "widens", "shrinks") else "unclear"
+
 
 def with_quick_note(words: str) -> str:
     """A verdict as the reader sees it: in quick mode it says that it is not evidence."""
