@@ -13,3 +13,12 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """Runs stored in a fresh folder (full mode), so a test trains anew and never reads or
+    writes the repository's cache."""
+    monkeypatch.setenv("NBH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("NBH_QUICK", raising=False)
+    return tmp_path / "cache"

@@ -17,14 +17,8 @@ from nbhelpers.ui.panel import DEBOUNCE
 PNG = b"\x89PNG"
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = pytest.mark.usefixtures("one_thread", "cache_dir")
 
-
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("NBH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("NBH_QUICK", raising=False)
-    return tmp_path / "cache"
 
 
 def blobs(n=400, seed=0):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbrun import CI, VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
+from nbrun import VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
 
 NAME = "05_optimizers_and_schedules.ipynb"
 QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
@@ -176,8 +176,8 @@ def test_batch_size_at_both_budgets_and_gradient_clipping(executed):
         assert phrase in sentence, (arm, sentence)
     speeds = re.search(r"images per second \(training and validation pass\): (.+)", text).group(1)
     assert len(re.findall(r"batch \d+, same \w+ [\d,]+", speeds)) == 4, speeds
-    clip = re.search(rf"lr 1: worst validation loss ([\d.e+]+) without clipping, ([\d.e+]+) with grad_clip=1\.0; "
-                     rf"clipping minus none, test accuracy: (.+)", text)
+    clip = re.search(r"lr 1: worst validation loss ([\d.e+]+) without clipping, ([\d.e+]+) with grad_clip=1\.0; "
+                     r"clipping minus none, test accuracy: (.+)", text)
     assert clip, "the clipping comparison is printed"
     without, with_clip, phrase = clip.groups()
     found = re.fullmatch(r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d), (\d+) seeds: "

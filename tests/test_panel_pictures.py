@@ -10,14 +10,8 @@ from nbhelpers import explore, sweep
 from nbhelpers.ui import panel as panel_module
 from nbhelpers.ui._draw import compare_figure, curves_figure
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = pytest.mark.usefixtures("one_thread", "cache_dir")
 
-
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("NBH_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("NBH_QUICK", raising=False)
-    return tmp_path / "cache"
 
 
 def spy(monkeypatch, name):
