@@ -34,6 +34,14 @@ def said(text: str, start: str) -> str:
     return text[begin:text.index(QUICK_NOTE, begin)]
 
 
+def check_points(phrase: str, comparisons: str) -> str:
+    """A printed effect in points, corrected for ``comparisons``, whose verdict agrees with its interval."""
+    found = re.fullmatch(POINTS, phrase)
+    assert found and found.group(4) == comparisons, phrase
+    check_interval(*found.group(1, 2, 3, 6))
+    return phrase
+
+
 def check_epochs(mean: str, low: str, high: str, verdict: str) -> float:
     """An epochs difference: fewer is better, so "helps" needs the whole interval below zero."""
     assert verdict.endswith("[quick mode: not evidence]"), verdict
@@ -126,9 +134,7 @@ def test_each_optimizer_at_its_own_rate(executed):
                          rf"0\.01 \(validation\): (.+)", text)
         assert line, name
         for phrase in line.groups():
-            found = re.fullmatch(POINTS, phrase)
-            assert found and found.group(4) == "6", phrase  # corrected for the six optimizers compared
-            check_interval(*found.group(1, 2, 3, 6))
+            check_points(phrase, "6")  # corrected for the six optimizers compared
     sentence = said(text, "At one shared `lr=0.01` the validation accuracies ran from")
     lo, hi, spread = (float(v) for v in re.search(r"ran from ([\d.]+)% \(\w+\) to ([\d.]+)% \(\w+\), a spread of "
                                                   r"([\d.]+) points", sentence).groups())
@@ -146,9 +152,7 @@ def test_the_lr_finder_and_its_rules(executed):
         assert f"{rule} {float(f'{float(lr):.2g}'):g}" in sentence, (rule, lr, sentence)
     for rule in ("steep", "minimum"):
         line = re.search(rf"\n{rule} \([\d.e-]+\) minus valley \([\d.e-]+\), test accuracy: (.+)", text).group(1)
-        found = re.fullmatch(POINTS, line)
-        assert found and found.group(4) == "2", line
-        check_interval(*found.group(1, 2, 3, 6))
+        check_points(line, "2")
         assert f"{rule} changed it by {line}" in sentence
 
 
@@ -158,9 +162,7 @@ def test_schedules_on_the_same_budget(executed):
     assert list(lines) == ["step", "cosine", "warmup_cosine", "onecycle"]
     sentence = said(text, "On the same budget of 3 epochs")
     for schedule, phrase in lines.items():
-        found = re.fullmatch(POINTS, phrase)
-        assert found and found.group(4) == "4", phrase
-        check_interval(*found.group(1, 2, 3, 6))
+        check_points(phrase, "4")
         assert f"{schedule} {phrase}" in sentence
 
 
@@ -170,9 +172,7 @@ def test_batch_size_at_both_budgets_and_gradient_clipping(executed):
     assert list(lines) == ["batch 32, same epochs", "batch 512, same epochs", "batch 512, same steps"], list(lines)
     sentence = said(text, "At the same 3 epochs, against batch 128")
     for arm, phrase in lines.items():
-        found = re.fullmatch(POINTS, phrase)
-        assert found and found.group(4) == "3", phrase
-        check_interval(*found.group(1, 2, 3, 6))
+        check_points(phrase, "3")
         assert phrase in sentence, (arm, sentence)
     speeds = re.search(r"images per second \(training and validation pass\): (.+)", text).group(1)
     assert len(re.findall(r"batch \d+, same \w+ [\d,]+", speeds)) == 4, speeds
