@@ -12,6 +12,7 @@ from ._version import __version__  # noqa: F401  (nbhelpers.__version__)
 from .augment import (CLAHE, Brightness, Contrast, Crop, CutMix, Elastic, Equalize, Erase, Flip, MixUp, Noise, OneOf,
                       Pipeline, Rotate, Shear, Shift, Zoom, gallery, pipeline, preview, soft_label_grid)
 from .cli import doctor
+from .course import reference_runs
 from .compress import file_bytes, prune, quantize, size_speed_table, sparsity
 from .data import (DataBundle, DataConversionWarning, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report,
                    fashion_mnist, mnist1d, tabular)
@@ -46,7 +47,7 @@ __all__ = [
     "Callback", "EarlyStopping", "NonFiniteLossWarning", "StopTraining", "TrainResult", "TrainState", "epochs_for",
     "evaluate", "fit", "predict",
     # runs, evaluation, plots
-    "sweep",
+    "sweep", "reference_runs",
     "better_for", "ci_text", "effect", "gain_table", "mean_ci", "paired_gain", "per_class_accuracy", "per_class_long", "say",
     "scores", "summarize", "text_format", "value_range", "verdict", "versus",
     "Figure", "compare_curves", "learning_curves", "plot_ci", "show_images",

@@ -1,9 +1,10 @@
-"""`python -m nbhelpers doctor | data | course | workspace`: the course from a terminal.
+"""`python -m nbhelpers doctor | data | course | verdicts | record | workspace`: the course from a terminal.
 
 ``doctor`` prints versions, the device that will be used and why, which data sets are
 available where, and what to do about anything missing. ``data`` prints the data part
 only. ``course`` runs every notebook top to bottom into ``build/`` with the conditions it
-ran under, and ``verdicts A B`` lists the verdicts two such runs disagree on (see
+ran under; ``verdicts A B`` lists the verdicts two such runs disagree on; ``record RUN``
+keeps a run's verdicts in ``reference/``, where each chapter shows which of them held (see
 `nbhelpers.course`).
 ``workspace DIR`` copies the chapters a learner has not copied yet into DIR (what `make lab`
 opens; see `nbhelpers.workspace`).
@@ -120,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     course.add_argument("--out", type=Path, help="folder for the executed notebooks (default build/<mode>-<n>-thread)")
     verdicts = sub.add_parser("verdicts", help="the verdicts two course runs disagree on")
     verdicts.add_argument("runs", nargs=2, type=Path, help="two folders written by `course`")
+    record = sub.add_parser("record", help="keep a course run's verdicts in reference/, where chapters show them")
+    record.add_argument("runs", nargs="+", type=Path, help="folders written by `course`")
     workspace = sub.add_parser("workspace", help="copy the chapters into your own folder, which git ignores")
     workspace.add_argument("folder", type=Path, help="your folder, e.g. my-notebooks")
     workspace.add_argument("--refresh", nargs="*", default=[], help="chapters (e.g. 03) to replace by the course's "
@@ -136,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         lines = compare_runs(*args.runs)
         print("\n".join(lines) if lines else "the two runs agree on every verdict")
         print(f"{len(lines)} verdicts differ")
+        return 0
+    if args.command == "record":
+        from .course import record_run
+
+        for run in args.runs:
+            print("\n".join(f"recorded {path}" for path in record_run(run)))
         return 0
     if args.command == "workspace":
         from .workspace import sync_workspace

@@ -25,6 +25,7 @@ import re
 import time
 from pathlib import Path
 
+from ._checks import Instance, Optional, Satisfies, checked
 from ._files import CLONE, atomic_write
 
 VERDICT = re.compile(r"(helps|hurts|no clear effect|widens|shrinks|no clear change|too few seeds to tell \(\d+\))"
@@ -139,3 +140,122 @@ def compare_runs(a: Path, b: Path) -> list[str]:
         if x is None or y is None or x["verdict"] != y["verdict"]:
             lines.append(f"{key[0]} cell {key[1]}: {x['line'] if x else '(absent)'}\n    vs {y['line'] if y else '(absent)'}")
     return lines
+
+
+# ---- Recorded runs: what a chapter printed in full mode, kept in the repository ----
+
+REFERENCE = CLONE / "reference"  # reference/<chapter>/<label>.json, committed with the course
+SHOWS_REFERENCE = "reference_runs("  # a code cell that shows the recorded runs does not change a result
+
+
+def code_fingerprint(notebook) -> str:
+    """12 hex digits of SHA-256 over the chapter's code cells: prose and outputs do not change a
+    verdict, code does. The cell that shows the recorded runs is left out, so adding it does not
+    make the runs it shows look out of date."""
+    import hashlib
+
+    code = [c.source for c in notebook.cells if c.cell_type == "code" and SHOWS_REFERENCE not in c.source]
+    return hashlib.sha256("\n\x00".join(code).encode()).hexdigest()[:12]
+
+
+def record_run(run: Path, reference: Path | None = None) -> list[Path]:
+    """Keep each executed chapter of ``run`` (a folder ``course`` wrote) as
+    ``reference/<chapter>/<label>.json``: its conditions, wall time, code fingerprint and every
+    verdict it printed. A later run with the same label replaces the earlier one."""
+    import nbformat
+
+    written = []
+    for path in sorted(Path(run).glob("[0-9][0-9]_*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        conditions = notebook.metadata.get("nbhelpers_run")
+        if not conditions:
+            raise SystemExit(f"record: {path} has no run conditions; was it written by `python -m nbhelpers course`?")
+        label = f"{conditions['mode']}-{conditions['torch threads']}-thread"
+        record = {"chapter": path.name[:2], "notebook": path.name, "label": label, "conditions": conditions,
+                  "code": code_fingerprint(notebook), "verdicts": notebook_verdicts(notebook, path.name[:2])}
+        target = Path(reference or REFERENCE) / path.name[:2] / f"{label}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, lambda f: f.write(json.dumps(record, indent=1).encode()))
+        written.append(target)
+    return written
+
+
+class ReferenceRuns:
+    """The recorded full-mode runs of one chapter, lined up verdict by verdict.
+
+    ``records`` are the runs (conditions, wall time, whether they ran this version of the
+    chapter's code); ``verdicts`` has one row per verdict a run printed, one column per run
+    (the verdict word) and ``agree``; ``fragile`` the rows where runs disagree. Shown in a
+    notebook, it renders as Markdown: which runs, how many verdicts agreed, and the lines of
+    those that did not.
+    """
+
+    def __init__(self, chapter: str, records: list[dict], current_code: str | None):
+        import pandas as pd
+
+        self.chapter, self.records = chapter, records
+        for record in records:
+            record["current"] = current_code is not None and record["code"] == current_code
+        labels = [r["label"] for r in records]
+        keyed = [{(v["cell"], v["k"]): v for v in r["verdicts"]} for r in records]
+        rows = []
+        for key in sorted(set().union(*keyed), key=lambda k: (int(k[0]), int(k[1]))):
+            found = [k.get(key) for k in keyed]
+            words = [f["verdict"] if f else "(absent)" for f in found]
+            rows.append({"cell": int(key[0]), "k": int(key[1]), **dict(zip(labels, words)),
+                         **{f"line {label}": f["line"] if f else "" for label, f in zip(labels, found)},
+                         "agree": len(set(words)) == 1})
+        self.verdicts = pd.DataFrame(rows, columns=["cell", "k", *labels, *(f"line {x}" for x in labels), "agree"])
+        self.fragile = self.verdicts[~self.verdicts["agree"]].reset_index(drop=True)
+
+    def _describe(self, record: dict) -> str:
+        c = record["conditions"]
+        version = "this version of the chapter's code" if record["current"] else "an earlier version of the chapter's code"
+        return (f"`{record['label']}` ({c['started'][:10]}, {c['torch threads']} torch thread{'' if c['torch threads'] == 1 else 's'}, "
+                f"{c['wall seconds'] / 60:.1f} min, {version})")
+
+    def _repr_markdown_(self) -> str:
+        if not self.records:
+            return (f"No recorded runs of chapter {self.chapter} yet: `make course` runs it in full mode and "
+                    "`python -m nbhelpers record build/<run>` keeps its verdicts in `reference/`.")
+        runs = ", ".join(self._describe(r) for r in self.records)
+        head = f"**Recorded full-mode runs of chapter {self.chapter}** (not this run): {runs}."
+        if len(self.records) < 2:
+            return head + " One run cannot tell which verdicts are fragile; a second, on another thread count, can."
+        total, same = len(self.verdicts), int(self.verdicts["agree"].sum())
+        if same == total:
+            return head + f" All {total} verdicts came out the same in every run."
+        labels = [r["label"] for r in self.records]
+        lines = [head + f" {same} of {total} verdicts came out the same in every run; these {total - same} did not, "
+                 "so read them as fragile:", "", "| " + " | ".join(labels) + " |", "|" + "---|" * len(labels)]
+        for row in self.fragile.to_dict("records"):
+            lines.append("| " + " | ".join((row[f"line {x}"] or "(absent)").replace("|", "/") for x in labels) + " |")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self._repr_markdown_()
+
+
+FOLDER = Optional(Instance((str, os.PathLike), "a folder path"))
+
+
+@checked(chapter=Satisfies(lambda c: isinstance(c, str) and len(c) == 2 and c.isdigit(),
+                           "a chapter number of two digits, as a string, e.g. '04'", bad=[4, "4", "04_regularization"]),
+         reference=FOLDER, notebooks=FOLDER)
+def reference_runs(chapter: str, reference: Path | None = None, notebooks: Path | None = None) -> ReferenceRuns:
+    """The recorded full-mode runs of ``chapter`` (``"04"``), verdict by verdict.
+
+    A verdict that one run printed and another, with the same code on another thread count,
+    did not is fragile: the chapter's reader should not lean on it. Each run says whether it
+    ran this version of the chapter's code.
+
+    >>> reference_runs("99").records
+    []
+    """
+    import nbformat
+
+    folder = Path(reference or REFERENCE) / chapter
+    records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    chapters = sorted(Path(notebooks or CLONE / "notebooks").glob(f"{chapter}_*.ipynb"))
+    current = code_fingerprint(nbformat.read(chapters[0], as_version=4)) if chapters else None
+    return ReferenceRuns(chapter, records, current)

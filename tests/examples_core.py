@@ -32,6 +32,8 @@ EXAMPLES = {
     "predict": lambda: dict(model=nn.Linear(4, 2), x=pair()[0], batch_size=8),
     "EarlyStopping": lambda: dict(patience=2, monitor="valid_loss", min_delta=0.0),
     "epochs_for": lambda: dict(n_train=500, steps=100, batch_size=64, min_epochs=1),
+    # the course's recorded runs
+    "reference_runs": lambda: dict(chapter="01", reference=None, notebooks=None),
 }
 
 

@@ -86,7 +86,20 @@ def check_structure(name: str, calls: tuple[str, ...], max_lines: int = 16) -> l
     for call in calls:
         assert call in joined, call
     assert "import *" not in joined and "from nbhelpers import" in joined
+    if name[:2] != "00":  # every chapter with verdicts shows which of them held on a second recorded run
+        assert f'reference_runs("{name[:2]}")' in joined, "show the recorded runs: reference_runs(chapter)"
     assert not re.search(r"(from|import) nbhelpers\.", joined), "import the top-level names: from nbhelpers import ..."
     longest = max(len(c.splitlines()) for c in code)
     assert longest <= max_lines, f"a code cell of {longest} lines: move it into a helper"
     return markdown
+
+
+def check_reference(text: str, chapter: str) -> None:
+    """The chapter showed its recorded full-mode runs, with the counts ``reference_runs`` computes."""
+    from nbhelpers import reference_runs
+
+    shown = reference_runs(chapter)
+    assert f"Recorded full-mode runs of chapter {chapter}" in text or f"No recorded runs of chapter {chapter}" in text
+    if len(shown.records) >= 2:
+        same, total = int(shown.verdicts["agree"].sum()), len(shown.verdicts)
+        assert (f"All {total} verdicts came out the same" if same == total else f"{same} of {total} verdicts") in text

@@ -122,3 +122,31 @@ def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp
     assert compare_runs(first, first) == []
     differ = compare_runs(first, second)
     assert len(differ) == 1 and "helps" in differ[0] and "no clear effect" in differ[0]
+    # kept in reference/, the two runs show the chapter which verdict is fragile
+    from nbhelpers.course import record_run, reference_runs
+
+    reference = tmp_path / "reference"
+    assert [p.name for p in record_run(first, reference) + record_run(second, reference)] == \
+        ["quick-1-thread.json", "quick-2-thread.json"]
+    shown = reference_runs("00", reference, notebooks=tmp_path / "a")
+    assert [r["current"] for r in shown.records] == [True, False]  # chapter b's code differs from a's
+    assert len(shown.verdicts) == 1 and list(shown.fragile["quick-1-thread"]) == ["helps"]
+    text = shown._repr_markdown_()
+    assert "0 of 1 verdicts came out the same" in text and "5 seeds: no clear effect" in text
+    assert "this version of the chapter's code" in text and "an earlier version" in text
+    assert "No recorded runs of chapter 00" in reference_runs("00", tmp_path / "nowhere")._repr_markdown_()
+
+
+def test_the_code_fingerprint_ignores_prose_and_the_cell_that_shows_the_recorded_runs():
+    import nbformat
+
+    from nbhelpers.course import code_fingerprint
+
+    def notebook(*cells):
+        return nbformat.v4.new_notebook(cells=list(cells))
+
+    code = nbformat.v4.new_code_cell("x = fit(model, lr=0.01)")
+    base = code_fingerprint(notebook(code))
+    assert code_fingerprint(notebook(nbformat.v4.new_markdown_cell("Why."), code)) == base
+    assert code_fingerprint(notebook(code, nbformat.v4.new_code_cell('reference_runs("04")'))) == base
+    assert code_fingerprint(notebook(nbformat.v4.new_code_cell("x = fit(model, lr=0.02)"))) != base

@@ -11,7 +11,7 @@ import re
 
 import nbformat
 import pytest
-from nbrun import NOTEBOOKS, VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
+from nbrun import NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook, text_of
 
 NAME = "01_data_preprocessing.ipynb"
 QUICK = " *(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
@@ -298,3 +298,7 @@ def test_summary_and_own_data(text):
     effect(text, f"own pipeline: {LEAK}, accuracy: ")
     assert re.search(r"notebook run time: \d+ s \(quick mode\)", text)
     assert text.count(QUICK) == 13, "every sentence that states a result says that quick mode is not evidence"
+
+
+def test_the_chapter_shows_which_verdicts_held_on_its_recorded_runs(text):
+    check_reference(text, "01")

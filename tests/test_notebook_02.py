@@ -12,7 +12,8 @@ import re
 
 import nbformat
 import pytest
-from nbrun import CI, NOTEBOOKS, VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
+from nbrun import (CI, NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook,
+                   text_of)
 
 NAME = "02_data_augmentation.ipynb"
 STEPS = 16  # quick mode: the screen's steps and the size experiment's
@@ -248,3 +249,7 @@ def test_panel_and_what_we_measured(executed):
     assert count_images(notebook) >= 14, "galleries, previews, soft labels and the six plots of results"
     loss = float(re.search(r"trained on your loader's batches, augmented on the device: train loss ([\d.]+)", text).group(1))
     assert 0 < loss < 5
+
+
+def test_the_chapter_shows_which_verdicts_held_on_its_recorded_runs(executed):
+    check_reference(executed[1], "02")

@@ -14,7 +14,8 @@ import re
 
 import nbformat
 import pytest
-from nbrun import CI, NOTEBOOKS, VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
+from nbrun import (CI, NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook,
+                   text_of)
 
 NAME = "03_architecture.ipynb"
 CALLS = ("width_for_budget(", "layer_gradients(", "ActivationStats(", "plot_layers(", "shuffle_seq=shuffled", "RNN(",
@@ -267,3 +268,7 @@ def test_panel_and_measured_table(executed):
     assert count_images(notebook) >= 9, "sequences, depth, gradient flows, activations, dead units, curves, attention"
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert text.count(QUICK_NOTE) == code.count("say(") > 0, "every rendered sentence says it is quick mode"
+
+
+def test_the_chapter_shows_which_verdicts_held_on_its_recorded_runs(executed):
+    check_reference(executed[1], "03")

@@ -14,7 +14,8 @@ import re
 
 import nbformat
 import pytest
-from nbrun import CI, NOTEBOOKS, VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
+from nbrun import (CI, NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook,
+                   text_of)
 
 NAME = "04_regularization.ipynb"
 # An `effect` as a sentence of `say` writes it: the interval, the seeds and the verdict in one parenthesis.
@@ -305,3 +306,7 @@ def test_every_said_sentence_says_it_is_quick_mode(executed):
     notebook, text = executed
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
     assert text.count(QUICK_NOTE) == sum(source.lstrip().startswith("say(") or "\nsay(" in source for source in code)
+
+
+def test_the_chapter_shows_which_verdicts_held_on_its_recorded_runs(executed):
+    check_reference(executed[1], "04")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbrun import VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
+from nbrun import VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook, text_of
 
 NAME = "05_optimizers_and_schedules.ipynb"
 QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
@@ -214,3 +214,7 @@ def test_what_we_measured_and_the_figures(executed):
     assert any(r[0].startswith("grad_clip=1.0") and r[1] == printed for r in rows), "the table repeats the effect"
     assert re.search(r"suggested lr [\d.e-]+; validation accuracy after 10 epochs [\d.]+%", text)
     assert count_images(notebook) >= 9, "three surfaces, damping, PID, screen, finder, schedules (curves and gains)"
+
+
+def test_the_chapter_shows_which_verdicts_held_on_its_recorded_runs(executed):
+    check_reference(executed[1], "05")
