@@ -347,11 +347,15 @@ def test_schedule_free_early_stopping_keeps_the_averaged_best_weights(one_thread
 
         def on_batch_end(self, state):
             if state.epoch == 3:
-                raise StopTraining("enough")
+                raise StopTraining("enough")  # mid-epoch: the optimizer is in train mode
+
+        def on_fit_end(self, state):
+            kept["train_mode"] = state.optimizer.param_groups[0]["train_mode"]
 
     result = fit(deep_model(), data, epochs=5, lr=3e-3, optimizer="adamw_schedulefree", callbacks=[KeepBest()],
                  progress=False, seed=0, device="cpu")
     assert result.stop_reason == "enough" and result.weights_epoch in (1, 2)
+    assert kept["train_mode"] is False, "fit leaves the optimizer in eval mode, matching the weights it returns"
     for name, value in result.model.state_dict().items():
         assert torch.equal(value, kept["weights"][name]), name
 

@@ -59,7 +59,8 @@ def muon_groups(model: nn.Module, groups: list[dict], func: str = "fit") -> list
     if not hidden:
         raise fail(func, "optimizer", "an optimizer the model can use: 'muon' trains the 2-D weights of hidden "
                    "layers (the first and last layers go to AdamW), and this model has none", "muon",
-                   "Use a deeper model (e.g. MLP(depth=2)) or optimizer='adamw'.")
+                   "Use a deeper model (e.g. MLP(depth=2)) or optimizer='adamw' (convolution kernels "
+                   "go to AdamW: torch's Muon takes 2-D weights only).")
     split = []
     for group in groups:
         options = {k: v for k, v in group.items() if k != "params"}
