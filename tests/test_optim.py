@@ -523,3 +523,16 @@ def test_clipping_by_value_bounds_every_element_and_by_norm_the_whole(clip, one_
         assert max(seen.norms) <= clip["grad_clip"] * (1 + 1e-4)
     if clip == dict(grad_clip_value=1e-3):
         assert max(seen.norms) > 1e-3 * 3, "by value, the direction changes but the norm is not bounded to the value"
+
+
+def test_schedule_free_without_its_package_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "schedulefree" else
+                        find_spec(name, *a))
+    with pytest.raises(ValueError, match=r"fit\(\): `optimizer` must be an optimizer whose package is installed: "
+                                         r"'adamw_schedulefree' needs the schedulefree package; got "
+                                         r"'adamw_schedulefree'\. Install it: pip install"):
+        fit(deep_model(), blob_data(), epochs=1, lr=1e-3, optimizer="adamw_schedulefree", progress=False,
+            device="cpu")
