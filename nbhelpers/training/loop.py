@@ -115,10 +115,9 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     element to ``[-grad_clip_value, grad_clip_value]`` (first, when both are given).
     ``augment(x)`` or ``augment(x, y)`` runs on each training batch on the device.
     ``early_stopping``: a patience or an `EarlyStopping`; when it stops, the best epoch's
-    weights are restored. ``amp="auto"``
-    uses bf16 autocast on CUDA (fp16 with a gradient scaler on GPUs without bf16) and
-    float32 elsewhere. ``checkpoint`` saves every epoch; ``resume=True`` continues from it to
-    the same history an uninterrupted run gives.
+    weights are restored. ``amp="auto"`` uses bf16 autocast on CUDA (fp16 with a gradient
+    scaler on GPUs without bf16) and float32 elsewhere. ``checkpoint`` saves every epoch;
+    ``resume=True`` continues from it to the same history an uninterrupted run gives.
 
     ``seed`` seeds shuffling, dropout and augmentation (and records itself in ``config``);
     the initial weights are drawn when the model is built, before ``fit`` runs, so call
@@ -213,7 +212,8 @@ def _setup(a: dict, callbacks: list) -> _Run:
     stepper = Stepper(opt, scheduler, scaler, list(model.parameters()), a["grad_clip"], a["grad_clip_value"])
     run = _Run(model=model, forward=torch.compile(model) if a["compile"] else model, optimizer=opt, stepper=stepper,
                autocast=autocast, loss=a["loss"], loss_fn=loss_fn, classification=classification,
-               l1=a["l1"], l1_weights=[p for _, p in weight_parameters(model, trainable_only=True)], train_batches=train_batches, valid_batches=valid_batches, device=device,
+               l1=a["l1"], l1_weights=[p for _, p in weight_parameters(model, trainable_only=True)],
+               train_batches=train_batches, valid_batches=valid_batches, device=device,
                channels_last=channels_last, generator=generator, callbacks=callbacks,
                hooks={hook: [getattr(cb, hook) for cb in callbacks if hasattr(cb, hook)] for hook in HOOKS},
                state=state, reporter=None, checkpoint=a["checkpoint"], monitor=monitor,

@@ -93,7 +93,8 @@ class MuonAdamW(torch.optim.Optimizer):
         groups = []
         for group in params:
             group = dict(group) if isinstance(group, dict) else {"params": [group]}
-            group["params"] = list(group["params"]) if not isinstance(group["params"], torch.Tensor) else [group["params"]]
+            members = group["params"]
+            group["params"] = [members] if isinstance(members, torch.Tensor) else list(members)
             if "muon" in group:
                 groups.append(group)
                 continue

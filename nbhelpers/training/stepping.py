@@ -65,7 +65,7 @@ def check_schedule_free(func: str, optimizer: Any, schedule: Any) -> None:
 
     >>> check_schedule_free("fit", "adamw_schedulefree", "cosine")
     Traceback (most recent call last):
-    ValueError: fit(): `schedule` must be None or 'constant' with optimizer='adamw_schedulefree' (a schedule-free optimizer averages its iterates in place of a decaying schedule; to warm up, pass functools.partial(schedulefree.AdamWScheduleFree, warmup_steps=...) as the optimizer); got 'cosine'.
+    ValueError: fit(): `schedule` must be None or 'constant' with optimizer='adamw_schedulefree' (...); got 'cosine'.
     """
     target = optimizer.func if isinstance(optimizer, functools.partial) else optimizer
     free = target.lower() in SCHEDULE_FREE if isinstance(target, str) else has_modes(target)
