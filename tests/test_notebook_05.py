@@ -3,10 +3,13 @@ it prints holds up: SGD on the bowl converges just below 2/L and blows up just a
 sentence says so with the computed limit; the D term's damping table and its sentence agree; the
 five PID arms are all trained and their paired differences (epochs to the target and test
 accuracy) lie in their intervals and agree with their verdicts, and the sentence repeats them;
-every optimizer of the screen gets a best rate and its corrected comparison; the LR finder prints
-positive suggestions that the sentence repeats; the schedules are compared with a correction;
-"What we measured" carries every verdict with the quick-mode note; batch sizes are compared at
-the same epochs and the same steps, and clipping's sentence follows its verdict. Quick mode trains for three
+every optimizer of the screen (schedule-free AdamW and Muon among them) gets a best rate and its
+corrected comparison, and its time to the target in epochs, steps and seconds with intervals,
+which the sentence repeats; the LR finder prints positive suggestions that the sentence repeats;
+the schedules are compared with a correction, and schedule-free AdamW against AdamW at a constant
+rate and with cosine at the rates the screen picked; "What we measured" carries every verdict
+with the quick-mode note; batch sizes are compared at the same epochs and the same steps, and
+clipping by norm and by value have sentences that follow their verdicts. Quick mode trains for three
 epochs on 1,000 images, so the sizes of the effects are not checked (the notebook renders them
 from the run); the exact results of the 2-D surfaces are, since they do not depend on the mode."""
 
@@ -25,7 +28,8 @@ EPOCHS = (r"([+-]\d+\.\d{3}) \(95% CI ([+-]\d+\.\d{3}) to ([+-]\d+\.\d{3})(?:, c
 POINTS = (r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)(?:, corrected for (\d+) comparisons)?, "
           rf"(\d+) seeds: {VERDICT}\)")
 ARMS = ("SGD-momentum", "PID", "PID, D=0", "SGD-momentum at PID's step", "Adam")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "pid")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "pid", "adamw_schedulefree", "muon")
+BATCHES_PER_EPOCH = 8  # quick mode: 1,000 training images in batches of 128
 
 
 def said(text: str, start: str) -> str:
@@ -57,7 +61,8 @@ def executed(tmp_path_factory):
 def test_structure_of_the_committed_notebook():
     calls = ("trajectory(", "plot_paths(", "quadratic(", "rosenbrock", "double_well", "widgets.interact(",
              "effective_step(", '"pid"', "PID,", "lr_find(", "schedule=", 'comparisons="all"', "sweep(",
-             "paired_gain(", "effect(", "say(", "by_mode(", "seeds=FRESH", "seeds=SCREEN", "seeds=SEEDS")
+             "paired_gain(", "effect(", "say(", "by_mode(", "seeds=FRESH", "seeds=SCREEN", "seeds=SEEDS",
+             '"adamw_schedulefree"', '"muon"', "grad_clip_value=", "target_seconds")
     markdown = "\n".join(check_structure(NAME, calls))
     assert "2 / L" in markdown and "effective_step" in markdown
     assert "*Coming next (not in this version):*" in markdown, "what the chapter does not cover yet is said"
@@ -134,12 +139,52 @@ def test_each_optimizer_at_its_own_rate(executed):
                          rf"0\.01 \(validation\): (.+)", text)
         assert line, name
         for phrase in line.groups():
-            check_points(phrase, "6")  # corrected for the six optimizers compared
+            check_points(phrase, "8")  # corrected for the eight optimizers compared with momentum
     sentence = said(text, "At one shared `lr=0.01` the validation accuracies ran from")
     lo, hi, spread = (float(v) for v in re.search(r"ran from ([\d.]+)% \(\w+\) to ([\d.]+)% \(\w+\), a spread of "
                                                   r"([\d.]+) points", sentence).groups())
     assert spread == pytest.approx(hi - lo, abs=0.11)
     assert "scored on 3 fresh seeds' test images" in sentence
+
+
+def test_time_to_the_target_with_intervals(executed):
+    _, text = executed
+    best = dict(re.findall(r"(\w+) ([\d.e-]+)", re.search(r"best rate on validation: (.+)", text).group(1)))
+    number = r"([\d.,]+)"
+    means = {}
+    for name in OPTIMIZERS:
+        found = re.search(rf"\n{name}\s+test accuracy {number}% \(95% CI {number}% to {number}%\); to 70%: {number} "
+                          rf"epochs \({number} to {number}\), {number} steps \({number} to {number}\), {number} s "
+                          rf"\({number} to {number}\)", text)
+        assert found, name
+        acc, acc_lo, acc_hi, e, e_lo, e_hi, s, s_lo, s_hi, t, t_lo, t_hi = (float(v.replace(",", ""))
+                                                                            for v in found.groups())
+        assert acc_lo <= acc <= acc_hi and e_lo <= e <= e_hi and t_lo <= t <= t_hi and t > 0, (name, found.groups())
+        assert 1 <= e <= 4, "three epochs, or one past the budget for never"
+        for epochs, steps in ((e, s), (e_lo, s_lo), (e_hi, s_hi)):  # every optimizer uses batches of 128
+            assert steps == pytest.approx(epochs * BATCHES_PER_EPOCH, abs=0.6), (name, epochs, steps)
+        means[name] = (found.group(4), found.group(7), found.group(10))
+    effects = {}
+    for name in OPTIMIZERS:
+        if name == "momentum":
+            continue
+        line = re.search(rf"\n{name}\s+minus momentum, time to target: epochs (.+); seconds (.+)", text)
+        assert line, name
+        for phrase in line.groups():
+            found = re.fullmatch(EPOCHS, phrase)
+            assert found and "corrected for 8 comparisons" in phrase, phrase
+            check_epochs(*found.group(1, 2, 3, 5))  # fewer epochs and fewer seconds are better
+        effects[name] = line.groups()
+    sentence = said(text, "Each at its own best rate, on 3 fresh seeds, SGD-momentum reached 70%")
+    e, s, t = means["momentum"]
+    assert f"after {e} epochs ({s} steps, {t} s of training) on average" in sentence, sentence
+    assert "corrected for 8 comparisons" in sentence
+    for name, key in (("adamw_schedulefree", "Schedule-free AdamW"), ("muon", "Muon")):
+        assert f"{key} changed the epochs by {effects[name][0]} and the seconds by {effects[name][1]}" in sentence
+    fewer = re.search(r"Against it, corrected for 8 comparisons, (.+?) got there in clearly fewer epochs", sentence)
+    firm = [n for n, (phrase, _) in effects.items() if re.fullmatch(EPOCHS, phrase).group(5).split(" [")[0] == "helps"]
+    assert fewer and all(n in fewer.group(1) for n in firm) and (firm or fewer.group(1) == "none"), (firm, sentence)
+    assert float(best["adamw_schedulefree"]) > 0 and float(best["muon"]) > 0
 
 
 def test_the_lr_finder_and_its_rules(executed):
@@ -164,6 +209,21 @@ def test_schedules_on_the_same_budget(executed):
     for schedule, phrase in lines.items():
         check_points(phrase, "4")
         assert f"{schedule} {phrase}" in sentence
+    free = dict(re.findall(r"\nAdamW, (cosine minus constant|schedule-free minus constant|schedule-free minus cosine), "
+                           r"test accuracy: (.+)", text))
+    assert list(free) == ["cosine minus constant", "schedule-free minus constant", "schedule-free minus cosine"]
+    best = dict(re.findall(r"(\w+) ([\d.e-]+)", re.search(r"best rate on validation: (.+)", text).group(1)))
+    sentence = said(text, "On the same 3 epochs, schedule-free AdamW")
+    assert sentence.startswith(f"On the same 3 epochs, schedule-free AdamW (a constant `lr={best['adamw_schedulefree']}`, "
+                               "its best in section 4) reached"), sentence
+    assert f"AdamW at `lr={best['adamw']}` reached" in sentence
+    for what, phrase in free.items():
+        check_points(phrase, "3")  # three differences, corrected for one another
+        assert f"{what}: {phrase}".lower() in sentence.lower(), (what, sentence)
+    word = re.fullmatch(POINTS, free["schedule-free minus cosine"]).group(6).split(" [")[0]
+    expected = {"helps": "beat the cosine schedule clearly", "hurts": "fell clearly behind the cosine schedule"}.get(
+        word, "could not be told apart from the cosine schedule at 3 seeds")  # a borderline verdict is not firm
+    assert f"Here schedule-free AdamW {expected}." in sentence, sentence
 
 
 def test_batch_size_at_both_budgets_and_gradient_clipping(executed):
@@ -176,25 +236,29 @@ def test_batch_size_at_both_budgets_and_gradient_clipping(executed):
         assert phrase in sentence, (arm, sentence)
     speeds = re.search(r"images per second \(training and validation pass\): (.+)", text).group(1)
     assert len(re.findall(r"batch \d+, same \w+ [\d,]+", speeds)) == 4, speeds
-    clip = re.search(r"lr 1: worst validation loss ([\d.e+]+) without clipping, ([\d.e+]+) with grad_clip=1\.0; "
-                     r"clipping minus none, test accuracy: (.+)", text)
-    assert clip, "the clipping comparison is printed"
-    without, with_clip, phrase = clip.groups()
-    found = re.fullmatch(r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d), (\d+) seeds: "
-                         rf"{VERDICT}\)", phrase)
-    check_interval(*found.group(1, 2, 3, 5))
-    assert float(without) > float(with_clip), "without clipping, lr 1.0 makes the validation loss blow up"
+    peaks = re.search(r"lr 1: worst validation loss ([\d.e+]+) without clipping, ([\d.e+]+) with grad_clip=1\.0, "
+                      r"([\d.e+]+) with grad_clip_value=0\.01\n", text)
+    assert peaks, "the clipping comparison is printed"
+    without, with_norm, with_value = peaks.groups()
+    assert float(without) > float(with_norm), "without clipping, lr 1.0 makes the validation loss blow up"
+    phrases = dict(re.findall(r"\nclipping by (norm|value) minus none, test accuracy: (.+)", text))
+    assert list(phrases) == ["norm", "value"]
     sentence = said(text, "At `lr=1`, the worst validation loss")
-    assert f"averaged {without} without clipping and {with_clip} with `grad_clip=1.0`" in sentence
-    assert phrase in sentence
-    word = found.group(5).split(" [")[0]
-    expected = {"helps": "kept the run from falling apart", "hurts": "made it worse"}.get(word, "did not clearly "
-                                                                                            "change the outcome")
-    assert f"here it {expected}." in sentence, sentence
+    assert (f"averaged {without} without clipping, {with_norm} with `grad_clip=1.0` and {with_value} with "
+            "`grad_clip_value=0.01`") in sentence, sentence
+    for way, phrase in phrases.items():
+        check_points(phrase, "2")  # by norm and by value, each against none
+        word = re.fullmatch(POINTS, phrase).group(6).split(" [")[0]
+        expected = {"helps": "kept the run from falling apart", "hurts": "made it worse"}.get(
+            word, "did not clearly change the outcome")
+        assert f"clipping by {way} changed the test accuracy by {phrase}: here it {expected}" in sentence or \
+            f"clipping by {way} changed it by {phrase}: here it {expected}" in sentence, (way, sentence)
     sane = re.search(r"\nSGD-momentum\s+epochs to 70%: [^;]+; test accuracy ([\d.]+)%", text).group(1)
-    kept = re.search(rf"With clipping the test accuracy averaged ([\d.]+)%, against {sane}% for SGD-momentum", sentence)
+    kept = re.search(rf"With clipping the test accuracy averaged ([\d.]+)% by norm and ([\d.]+)% by value, against "
+                     rf"{sane}% for SGD-momentum", sentence)
     assert kept, "the sentence compares with the chapter's rate, as printed in section 3"
-    lesson = "clipping bounds each step" if float(kept.group(1)) < float(sane) else "the clipped run's mean was not below"
+    lesson = ("clipping bounds each step" if max(map(float, kept.groups())) < float(sane)
+              else "a clipped run's mean was not below")
     assert lesson in sentence
 
 
@@ -206,12 +270,19 @@ def test_what_we_measured_and_the_figures(executed):
             for line in lines]
     assert all(rows), [line for line, row in zip(lines, rows) if not row]
     rows = [row.groups() for row in rows]
-    assert len(rows) == 21, [r[0] for r in rows]
+    assert len(rows) == 35, [r[0] for r in rows]  # 21, the two new optimizers, 8 times to target, 3 + 1 new rows
     for what, _, verdict, seeds in rows:
         assert verdict.endswith("[quick mode: not evidence]") and seeds == "3", (what, verdict)
-    printed = re.search(r"grad_clip=1\.0; clipping minus none, test accuracy: ([+-][\d.]+ points \(95% CI \S+ to "
-                        r"[+-][\d.]+)", text).group(1) + ")"
-    assert any(r[0].startswith("grad_clip=1.0") and r[1] == printed for r in rows), "the table repeats the effect"
+    table_of = {r[0]: r[1] for r in rows}
+    for way, row in (("norm", "grad_clip=1.0 at lr 1.0 minus none, test accuracy"),
+                     ("value", "grad_clip_value=0.01 at lr 1.0 minus none, test accuracy")):
+        printed = re.search(rf"clipping by {way} minus none, test accuracy: (.+?), 3 seeds", text).group(1) + ")"
+        assert table_of[row] == printed, (row, table_of[row], printed)  # the table repeats the effect
+    for name in ("adamw_schedulefree", "muon"):
+        printed = re.search(rf"\n{name}\s+minus momentum, time to target: epochs (.+?), 3 seeds", text).group(1) + ")"
+        assert table_of[f"{name} minus momentum, each at its best rate, epochs to target"] == printed
+    printed = re.search(r"\nAdamW, schedule-free minus cosine, test accuracy: (.+?), 3 seeds", text).group(1) + ")"
+    assert table_of["AdamW, schedule-free minus cosine, test accuracy"] == printed
     assert re.search(r"suggested lr [\d.e-]+; validation accuracy after 10 epochs [\d.]+%", text)
     assert count_images(notebook) >= 9, "three surfaces, damping, PID, screen, finder, schedules (curves and gains)"
 

@@ -1,7 +1,9 @@
-"""Chapter 05's helpers: the PID optimizer, the learning-rate finder, optimizer paths on 2-D surfaces."""
+"""Chapter 05's helpers: the PID optimizer, the learning-rate finder, optimizer paths on 2-D surfaces,
+schedule-free AdamW and Muon through `fit`, and gradient clipping by value and by norm."""
 
 import copy
 import functools
+import math
 
 import numpy as np
 import pandas as pd
@@ -9,9 +11,11 @@ import pytest
 import torch
 from torch import nn
 
-from nbhelpers import (PID, Callback, LRFinder, double_well, effective_step, fit, lr_find, plot_paths, quadratic,
-                       trajectory)
+from nbhelpers import (MLP, PID, Callback, LRFinder, StopTraining, double_well, effective_step, evaluate, fit,
+                       lr_find, plot_paths, quadratic, trajectory)
 from nbhelpers.training.checkpoint import load_checkpoint
+from nbhelpers.training.optimizers import make_optimizer
+from nbhelpers.training.schedules import make_schedule
 
 # ---------------------------------------------------------------- the PID optimizer
 
@@ -276,3 +280,259 @@ def test_plot_paths_draws_every_path_and_bad_options_are_named():
     assert {"sgd", "adam"} <= {line.get_label() for line in fig.axes[0].lines}
     with pytest.raises(ValueError, match=r"trajectory\(\): `options` must be options that 'momentum' accepts"):
         trajectory("quadratic", "momentum", momentum=0.5)
+
+
+# ---------------------------------------------------------------- schedule-free AdamW (fit switches its modes)
+
+
+def deep_model(seed=0, norm=None):
+    torch.manual_seed(seed)
+    return MLP(6, 3, width=16, depth=3, norm=norm)
+
+
+def blob_data(n=240):
+    x, y = blobs(n)
+    return ((x[:200], y[:200]), (x[200:], y[200:]))
+
+
+class Modes(Callback):
+    """The schedule-free optimizer's mode in each batch and at each epoch's end (after validation)."""
+
+    def reset(self):
+        self.in_batches, self.at_epoch_end, self.optimizer = set(), [], None
+
+    def on_batch_end(self, state):
+        self.in_batches.add(state.optimizer.param_groups[0]["train_mode"])
+
+    def on_epoch_end(self, state):
+        self.at_epoch_end.append(state.optimizer.param_groups[0]["train_mode"])
+
+    def on_fit_end(self, state):
+        self.optimizer = state.optimizer
+
+
+def test_schedule_free_trains_validates_and_returns_the_average(one_thread):
+    data, modes = blob_data(), Modes()
+    result = fit(deep_model(), data, epochs=4, lr=1e-2, optimizer="adamw_schedulefree", batch_size=16,
+                 callbacks=[modes], progress=False, seed=0, device="cpu")
+    valid = result.history.query("split == 'valid'")
+    assert result.stop_reason == "completed" and valid["accuracy"].iloc[-1] > 0.85
+    assert valid["loss"].iloc[-1] < 0.5 * valid["loss"].iloc[0]
+    assert modes.in_batches == {True} and modes.at_epoch_end == [False] * 4  # trained in train mode, scored in eval
+    # The last validation scored the weights fit returned: the average, not the point the gradients were taken at.
+    assert valid["loss"].iloc[-1] == pytest.approx(evaluate(result.model, data[1], device="cpu")["loss"], rel=1e-6)
+    returned = [p.detach().clone() for p in result.model.parameters()]
+    opt = modes.optimizer
+    beta1 = opt.param_groups[0]["betas"][0]
+    opt.train()  # to the training point y = (1 - beta1) z + beta1 x: the returned x is what eval() gives back
+    assert any(not torch.allclose(a, p) for a, p in zip(returned, result.model.parameters()))
+    for x_avg, y_train, p in zip(returned, result.model.parameters(), result.model.parameters()):
+        z = opt.state[p]["z"]
+        assert torch.allclose(x_avg, (y_train - (1 - beta1) * z) / beta1, atol=1e-5)
+    opt.eval()
+    assert all(torch.allclose(a, p, atol=1e-6) for a, p in zip(returned, result.model.parameters()))
+
+
+def test_schedule_free_early_stopping_keeps_the_averaged_best_weights(one_thread):
+    data, kept = blob_data(), {}
+
+    class KeepBest(Callback):
+        def reset(self):
+            self.best = math.inf
+
+        def on_epoch_end(self, state):
+            if state.metrics["valid_loss"] < self.best:
+                self.best = state.metrics["valid_loss"]
+                kept["weights"] = copy.deepcopy(state.model.state_dict())  # what fit's validation scored
+
+        def on_batch_end(self, state):
+            if state.epoch == 3:
+                raise StopTraining("enough")  # mid-epoch: the optimizer is in train mode
+
+        def on_fit_end(self, state):
+            kept["train_mode"] = state.optimizer.param_groups[0]["train_mode"]
+
+    result = fit(deep_model(), data, epochs=5, lr=3e-3, optimizer="adamw_schedulefree", callbacks=[KeepBest()],
+                 progress=False, seed=0, device="cpu")
+    assert result.stop_reason == "enough" and result.weights_epoch in (1, 2)
+    assert kept["train_mode"] is False, "fit leaves the optimizer in eval mode, matching the weights it returns"
+    for name, value in result.model.state_dict().items():
+        assert torch.equal(value, kept["weights"][name]), name
+
+
+def test_schedule_free_resumes_to_the_same_history(tmp_path, one_thread):
+    data = blob_data()
+    kwargs = dict(epochs=3, lr=3e-3, optimizer="adamw_schedulefree", weight_decay=1e-3, batch_size=32,
+                  progress=False, seed=1, device="cpu")
+    straight = fit(deep_model(), data, **kwargs)
+
+    class CrashIn2(Callback):
+        def on_batch_end(self, state):
+            if state.epoch == 2 and state.step % 7 == 3:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "sf.pt"
+    fit(deep_model(), data, checkpoint=path, callbacks=[CrashIn2()], **kwargs)
+    resumed = fit(deep_model(seed=5), data, checkpoint=path, resume=True, **kwargs)
+    columns = ["epoch", "split", "loss", "accuracy", "lr"]
+    pd.testing.assert_frame_equal(resumed.history[columns], straight.history[columns], check_exact=True)
+    for a, b in zip(resumed.model.parameters(), straight.model.parameters()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle", lambda opt, steps: None])
+def test_schedule_free_with_a_decaying_schedule_is_an_error(schedule):
+    import schedulefree
+
+    message = r"fit\(\): `schedule` must be None or 'constant' with optimizer=.+; got "
+    for optimizer in ("adamw_schedulefree", schedulefree.AdamWScheduleFree,
+                      functools.partial(schedulefree.AdamWScheduleFree, warmup_steps=5),
+                      lambda params, **kw: schedulefree.AdamWScheduleFree(params, **kw)):  # known once built
+        with pytest.raises(ValueError, match=message):
+            fit(deep_model(), blob_data(), epochs=1, lr=1e-3, optimizer=optimizer, schedule=schedule,
+                progress=False, device="cpu")
+
+
+def test_schedule_free_warms_up_by_itself(one_thread):
+    import schedulefree
+
+    for schedule in (None, "constant"):
+        result = fit(deep_model(), blob_data(), epochs=2, lr=3e-3, schedule=schedule, progress=False, device="cpu",
+                     optimizer=functools.partial(schedulefree.AdamWScheduleFree, warmup_steps=5))
+        assert result.stop_reason == "completed"
+
+
+# ---------------------------------------------------------------- Muon for hidden matrices, AdamW for the rest
+
+
+def test_muon_takes_the_hidden_matrices_and_adamw_the_rest():
+    model = deep_model(norm="layer")  # Linear 6-16 (no bias), norm, Linear 16-16, norm, Linear 16-16, norm, head
+    opt = make_optimizer("muon", model, lr=1e-3, weight_decay=0.01)
+    names = {id(p): n for n, p in model.named_parameters()}
+    to_muon = sorted(names[id(p)] for g in opt.muon.param_groups for p in g["params"])
+    to_adamw = sorted(names[id(p)] for g in opt.adamw.param_groups for p in g["params"])
+    assert to_muon == ["layer2.0.weight", "layer3.0.weight"]
+    assert to_adamw == sorted(["layer1.0.weight", "layer1.1.weight", "layer1.1.bias", "layer2.1.weight",
+                               "layer2.1.bias", "layer3.1.weight", "layer3.1.bias", "head.weight", "head.bias"])
+    assert all(g["lr"] == 1e-3 and g["weight_decay"] == 0.01 for g in opt.param_groups)
+    assert opt.muon.param_groups[0]["adjust_lr_fn"] == "match_rms_adamw"
+    embedded = nn.Sequential(nn.Embedding(10, 8), nn.Linear(8, 8), nn.Linear(8, 8), nn.Linear(8, 3))
+    opt = make_optimizer("muon", embedded, lr=1e-3)
+    assert [p for g in opt.muon.param_groups for p in g["params"]] == [embedded[1].weight, embedded[2].weight]
+
+
+def test_muon_keeps_per_layer_options_and_a_schedule_reaches_both_parts():
+    model = deep_model()
+    opt = make_optimizer("muon", model, lr=1e-2, param_groups={"layer3": {"lr": 1e-3}})
+    layer3 = {id(p) for p in model.layer3.parameters()}
+    for group in opt.param_groups:
+        assert group["lr"] == (1e-3 if all(id(p) in layer3 for p in group["params"]) else 1e-2)
+    schedule = make_schedule("cosine", opt, total_steps=10)
+    for _ in range(5):
+        opt.step()
+        schedule.step()
+    assert opt.muon.param_groups[0]["lr"] == pytest.approx(1e-2 * 0.5) and opt.adamw.param_groups[0]["lr"] == \
+        pytest.approx(1e-2 * 0.5)
+
+
+def test_muon_trains_and_its_state_dict_round_trip_continues_the_same_path(one_thread):
+    x, y = blobs(96)
+    model = deep_model()
+    opt = make_optimizer("muon", model, lr=3e-3)
+
+    def steps(model, opt, n):
+        for i in range(n):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x[i * 8:][:32]), y[i * 8:][:32]).backward()
+            opt.step()
+        return [p.detach().clone() for p in model.parameters()]
+
+    before = [p.detach().clone() for p in model.parameters()]
+    steps(model, opt, 3)
+    assert all(not torch.equal(a, p) for a, p in zip(before, model.parameters())), "every parameter moved"
+    saved_model, saved_opt = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+    straight = steps(model, opt, 4)
+    again = deep_model(seed=3)
+    again.load_state_dict(saved_model)
+    opt2 = make_optimizer("muon", again, lr=3e-3)
+    opt2.load_state_dict(saved_opt)
+    assert opt2.param_groups[0] is opt2.muon.param_groups[0], "after loading, the groups are still shared"
+    assert all("momentum_buffer" in opt2.muon.state[p] for g in opt2.muon.param_groups for p in g["params"])
+    for a, b in zip(straight, steps(again, opt2, 4)):
+        assert torch.equal(a, b)
+    result = fit(deep_model(), blob_data(), epochs=4, lr=1e-2, optimizer="muon", batch_size=16, grad_clip=1.0,
+                 schedule="onecycle", progress=False, seed=0, device="cpu")
+    valid = result.history.query("split == 'valid'")
+    assert valid["accuracy"].iloc[-1] > 0.8 and valid["loss"].iloc[-1] < 0.7 * valid["loss"].iloc[0]
+
+
+def test_muon_resumes_to_the_same_history(tmp_path, one_thread):
+    kwargs = dict(epochs=3, lr=3e-3, optimizer="muon", schedule="warmup_cosine", batch_size=32, progress=False,
+                  seed=1, device="cpu")
+    straight = fit(deep_model(), blob_data(), **kwargs)
+
+    class CrashIn3(Callback):
+        def on_batch_end(self, state):
+            if state.epoch == 3 and state.step % 7 == 3:
+                raise KeyboardInterrupt
+
+    path = tmp_path / "muon.pt"
+    fit(deep_model(), blob_data(), checkpoint=path, callbacks=[CrashIn3()], **kwargs)
+    resumed = fit(deep_model(seed=5), blob_data(), checkpoint=path, resume=True, **kwargs)
+    columns = ["epoch", "split", "loss", "accuracy", "lr"]
+    pd.testing.assert_frame_equal(resumed.history[columns], straight.history[columns], check_exact=True)
+
+
+def test_muon_errors_name_what_to_do(monkeypatch):
+    with pytest.raises(ValueError, match=r"fit\(\): `optimizer` must be .+this model has none; got 'muon'\. Use a "
+                                         r"deeper model"):
+        fit(small_model(), blob_data(), epochs=1, lr=1e-3, optimizer="muon", progress=False, device="cpu")
+    monkeypatch.delattr(torch.optim, "Muon")
+    with pytest.raises(ValueError, match=r"fit\(\): `optimizer` must be an optimizer this torch has: 'muon' needs "
+                                         r"torch\.optim\.Muon, in torch >= 2\.9 \(this is torch .+\); got 'muon'"):
+        fit(deep_model(), blob_data(), epochs=1, lr=1e-3, optimizer="muon", progress=False, device="cpu")
+
+
+# ---------------------------------------------------------------- gradient clipping by value and by norm
+
+
+class Gradients(Callback):
+    """The largest gradient element and the gradient's norm after each step (clipping works in place)."""
+
+    def reset(self):
+        self.largest, self.norms = [], []
+
+    def on_batch_end(self, state):
+        grads = [p.grad for p in state.model.parameters() if p.grad is not None]
+        self.largest.append(max(float(g.abs().max()) for g in grads))
+        self.norms.append(float(torch.stack([g.norm() for g in grads]).norm()))
+
+
+@pytest.mark.parametrize("clip", [dict(), dict(grad_clip_value=1e-3), dict(grad_clip=1e-2),
+                                  dict(grad_clip_value=1e-3, grad_clip=1e-3)])
+def test_clipping_by_value_bounds_every_element_and_by_norm_the_whole(clip, one_thread):
+    x, y = blobs(128)
+    seen = Gradients()
+    fit(small_model(), (x * 50, y), epochs=1, lr=1e-3, optimizer="sgd", batch_size=32, callbacks=[seen],
+        progress=False, seed=0, device="cpu", **clip)
+    if not clip:
+        assert min(seen.largest) > 1e-2 and min(seen.norms) > 1e-2, "the unclipped gradients are larger than the bounds"
+    if "grad_clip_value" in clip:
+        assert max(seen.largest) <= clip["grad_clip_value"] * (1 + 1e-6)
+    if "grad_clip" in clip:
+        assert max(seen.norms) <= clip["grad_clip"] * (1 + 1e-4)
+    if clip == dict(grad_clip_value=1e-3):
+        assert max(seen.norms) > 1e-3 * 3, "by value, the direction changes but the norm is not bounded to the value"
+
+
+def test_schedule_free_without_its_package_says_how_to_install_it(monkeypatch):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "schedulefree" else
+                        find_spec(name, *a))
+    with pytest.raises(ValueError, match=r"fit\(\): `optimizer` must be an optimizer whose package is installed: "
+                                         r"'adamw_schedulefree' needs the schedulefree package; got "
+                                         r"'adamw_schedulefree'\. Install it: pip install"):
+        fit(deep_model(), blob_data(), epochs=1, lr=1e-3, optimizer="adamw_schedulefree", progress=False,
+            device="cpu")

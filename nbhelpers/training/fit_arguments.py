@@ -43,7 +43,8 @@ FIT_ARGUMENTS = dict(
     batch_size=COUNT,
     augment=Optional(Function("a callable on a batch: augment(x) -> x or augment(x, y) -> (x, y)")),
     early_stopping=AnyOf(Real(low=1, integer=True), Instance(EarlyStopping, "an EarlyStopping"), None),
-    grad_clip=Optional(Real(low=0, low_open=True)),
+    grad_clip=Optional(Real(low=0, low_open=True)),        # by norm
+    grad_clip_value=Optional(Real(low=0, low_open=True)),  # by value, each element
     amp=Rule(check_amp, "'auto', True, False, 'bf16' or 'fp16'", bad=["fp32", 1]),
     compile=FLAG,
     callbacks=Rule(check_callbacks, "a list or tuple of callback objects", bad=["EarlyStopping", 3]),

@@ -27,7 +27,7 @@ from torch import nn
 
 from .._checks import checked, fail
 from ..data.loader import as_batch_augment, resolve_data, split_labels
-from ..device import amp_dtype, get_device, seed_everything
+from ..device import get_device, seed_everything
 from ..models._blocks import weight_parameters
 from .callbacks import HOOKS, EarlyStopping, StopTraining, TrainState
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -39,22 +39,13 @@ from .optimizers import make_optimizer
 from .progress import Reporter
 from .result import NonFiniteLossWarning, TrainResult, run_config, weights_source
 from .schedules import make_schedule
+from .stepping import Stepper, check_schedule_free, resolve_amp
 
 CHECK_EVERY = 50  # batches between the (syncing) non-finite loss checks
 
 
 class _NonFiniteLoss(Exception):
     pass
-
-
-def _resolve_amp(amp, device: torch.device) -> torch.dtype | None:
-    if amp == "auto":
-        return amp_dtype(device)
-    if amp is False:
-        return None
-    if amp is True:
-        return amp_dtype(device) or torch.bfloat16
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[amp]
 
 
 @dataclass
@@ -64,15 +55,13 @@ class _Run:
     model: nn.Module
     forward: Callable                    # the model, or its torch.compile'd version
     optimizer: torch.optim.Optimizer
-    scheduler: Any
-    scaler: Any                          # a GradScaler for fp16 on CUDA, else None
+    stepper: Stepper                     # backward, clipping, the step, the schedule; the optimizer's modes
     autocast: Any
     loss: str | Callable
     loss_fn: Callable
     classification: bool | None          # None: decided from the first batch
     l1: float
     l1_weights: list
-    grad_clip: float | None
     train_batches: Any
     valid_batches: Any
     device: torch.device
@@ -98,9 +87,9 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
         param_groups: Mapping[str, Mapping] | None = None, loss: str | Callable = "cross_entropy",
         weight_decay: float = 0.0, l1: float = 0.0, schedule: str | Callable | None = None, batch_size: int = 128,
         augment: Callable | None = None, early_stopping: int | EarlyStopping | None = None,
-        grad_clip: float | None = None, amp: bool | str = "auto", compile: bool = False, callbacks: Sequence = (),
-        progress: bool = True, live_plot: bool = False, seed: int | None = None,
-        checkpoint: str | Path | None = None, resume: bool = False,
+        grad_clip: float | None = None, grad_clip_value: float | None = None, amp: bool | str = "auto",
+        compile: bool = False, callbacks: Sequence = (), progress: bool = True, live_plot: bool = False,
+        seed: int | None = None, checkpoint: str | Path | None = None, resume: bool = False,
         device: str | torch.device | None = None) -> TrainResult:
     """Train ``model`` on ``data`` and return a `TrainResult`.
 
@@ -111,7 +100,8 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     float32, labels to int64 for ``cross_entropy``/``nll`` (a `DataConversionWarning` says which).
 
     ``optimizer``: ``adam``, ``adamw``, ``sgd``, ``momentum``, ``nesterov``, ``rmsprop``,
-    ``adagrad``, an optimizer class or a factory, called as ``optimizer(params, lr=lr,
+    ``adagrad``, ``pid``, ``adamw_schedulefree``, ``muon`` (`make_optimizer` says what each
+    is), an optimizer class or a factory, called as ``optimizer(params, lr=lr,
     weight_decay=weight_decay)`` (e.g. ``functools.partial(torch.optim.SGD, momentum=0.95)``).
     ``param_groups`` gives layers their own options by parameter-name prefix, e.g.
     ``{"head": {"lr": 1e-2}}`` (discriminative learning rates); the other parameters use
@@ -119,12 +109,15 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     ``l1``/``mae``, ``huber`` or a callable; accuracy is recorded for classification only.
     ``l1`` adds ``l1 * sum|w|`` over weight matrices (not biases). ``schedule``:
     ``onecycle``, ``cosine``, ``warmup_cosine``, ``step`` or a callable ``(optimizer,
-    total_steps) -> LRScheduler``, stepped every batch. ``augment(x)`` or ``augment(x, y)``
-    runs on each training batch on the device. ``early_stopping``: a patience or an
-    `EarlyStopping`; when it stops, the best epoch's weights are restored. ``amp="auto"``
-    uses bf16 autocast on CUDA (fp16 with a gradient scaler on GPUs without bf16) and
-    float32 elsewhere. ``checkpoint`` saves every epoch; ``resume=True`` continues from it to
-    the same history an uninterrupted run gives.
+    total_steps) -> LRScheduler``, stepped every batch; a schedule-free optimizer takes none
+    (it averages its iterates instead, and is validated, kept and returned at that average).
+    ``grad_clip`` rescales the gradient to that norm at most, ``grad_clip_value`` clips each
+    element to ``[-grad_clip_value, grad_clip_value]`` (first, when both are given).
+    ``augment(x)`` or ``augment(x, y)`` runs on each training batch on the device.
+    ``early_stopping``: a patience or an `EarlyStopping`; when it stops, the best epoch's
+    weights are restored. ``amp="auto"`` uses bf16 autocast on CUDA (fp16 with a gradient
+    scaler on GPUs without bf16) and float32 elsewhere. ``checkpoint`` saves every epoch;
+    ``resume=True`` continues from it to the same history an uninterrupted run gives.
 
     ``seed`` seeds shuffling, dropout and augmentation (and records itself in ``config``);
     the initial weights are drawn when the model is built, before ``fit`` runs, so call
@@ -139,6 +132,7 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     arguments = dict(locals())
     if resume and checkpoint is None:
         raise fail("fit", "checkpoint", "a file path when resume=True", checkpoint)
+    check_schedule_free("fit", optimizer, schedule)
     run = _setup(arguments, [*callbacks, *_early_stopping(early_stopping)])
     warn_notes(run.notes)
     state, stop_reason = run.state, "completed"
@@ -193,6 +187,7 @@ def _setup(a: dict, callbacks: list) -> _Run:
     if channels_last:
         model.to(memory_format=torch.channels_last)
     opt = make_optimizer(a["optimizer"], model, a["lr"], a["weight_decay"], a["param_groups"])
+    check_schedule_free("fit", opt, a["schedule"])  # a factory's optimizer is known once built
     try:
         steps_per_epoch = len(train_batches)
     except TypeError:  # a reader's generator of batches has no length
@@ -201,7 +196,7 @@ def _setup(a: dict, callbacks: list) -> _Run:
         raise fail("fit", "schedule", "None for training batches without a length (a schedule needs the step count)",
                    a["schedule"])
     scheduler = make_schedule(a["schedule"], opt, epochs * (steps_per_epoch or 1))
-    autocast_dtype = _resolve_amp(a["amp"], device)
+    autocast_dtype = resolve_amp(a["amp"], device)
     autocast = torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype else contextlib.nullcontext()
     scaler = torch.amp.GradScaler("cuda") if autocast_dtype == torch.float16 and device.type == "cuda" else None
     stopper = next((cb for cb in callbacks if isinstance(cb, EarlyStopping)), None)
@@ -214,11 +209,11 @@ def _setup(a: dict, callbacks: list) -> _Run:
                              "device": str(device), "amp": autocast_dtype})
     state = TrainState(model=model, optimizer=opt, epochs=epochs, device=device, scheduler=scheduler,
                        metrics_available=available)
-    run = _Run(model=model, forward=torch.compile(model) if a["compile"] else model, optimizer=opt,
-               scheduler=scheduler, scaler=scaler, autocast=autocast, loss=a["loss"], loss_fn=loss_fn,
-               classification=classification,
+    stepper = Stepper(opt, scheduler, scaler, list(model.parameters()), a["grad_clip"], a["grad_clip_value"])
+    run = _Run(model=model, forward=torch.compile(model) if a["compile"] else model, optimizer=opt, stepper=stepper,
+               autocast=autocast, loss=a["loss"], loss_fn=loss_fn, classification=classification,
                l1=a["l1"], l1_weights=[p for _, p in weight_parameters(model, trainable_only=True)],
-               grad_clip=a["grad_clip"], train_batches=train_batches, valid_batches=valid_batches, device=device,
+               train_batches=train_batches, valid_batches=valid_batches, device=device,
                channels_last=channels_last, generator=generator, callbacks=callbacks,
                hooks={hook: [getattr(cb, hook) for cb in callbacks if hasattr(cb, hook)] for hook in HOOKS},
                state=state, reporter=None, checkpoint=a["checkpoint"], monitor=monitor,
@@ -241,8 +236,9 @@ def _train_epoch(run: _Run) -> tuple[list[torch.Tensor], int]:
     """One pass over the training batches. The loss sum and the number correct stay on the
     device: nothing here waits for the GPU but the finite-loss check every CHECK_EVERY batches
     (and, once per fit, the label check on the first batch)."""
-    state, opt, scaler, hooks = run.state, run.optimizer, run.scaler, run.hooks
+    state, stepper, hooks = run.state, run.stepper, run.hooks
     run.forward.train()
+    stepper.train()
     loss_sum = torch.zeros((), device=run.device)
     correct = torch.zeros((), device=run.device, dtype=torch.long)
     seen = 0
@@ -257,18 +253,9 @@ def _train_epoch(run: _Run) -> tuple[list[torch.Tensor], int]:
                 _check_labels(run, out, y)
             batch_loss = run.loss_fn(out, y)
             objective = batch_loss + run.l1 * sum(w.abs().sum() for w in run.l1_weights) if run.l1 else batch_loss
-        opt.zero_grad(set_to_none=True)
-        (scaler.scale(objective) if scaler else objective).backward()
+        stepper.backward(objective)
         _call(hooks["on_after_backward"], state)
-        if run.grad_clip is not None:
-            if scaler:
-                scaler.unscale_(opt)
-            nn.utils.clip_grad_norm_(run.model.parameters(), run.grad_clip)
-        scaler.step(opt) if scaler else opt.step()
-        if scaler:
-            scaler.update()
-        if run.scheduler is not None:
-            run.scheduler.step()
+        stepper.step()  # clip, step, schedule
         state.step, state.loss, seen = state.step + 1, batch_loss, seen + y.shape[0]
         loss_sum += batch_loss.detach() * y.shape[0]
         if run.classification is None:
@@ -300,6 +287,7 @@ def _end_epoch(run: _Run, sums: list[torch.Tensor], seen: int, seconds: float) -
     best weights, report, call ``on_epoch_end`` and write the checkpoint."""
     state, classification = run.state, run.classification
     count = 0
+    run.stepper.eval()  # a schedule-free optimizer's average is what is scored, kept as best and saved
     if run.valid_batches is not None:
         check, run.valid_check = run.valid_check, None
         valid_sums, count, run.classification = run_eval(run.forward, run.valid_batches, run.loss_fn,
@@ -328,9 +316,7 @@ def _end_epoch(run: _Run, sums: list[torch.Tensor], seen: int, seconds: float) -
     _call(run.hooks["on_epoch_end"], state)
     if run.checkpoint is not None:
         save_checkpoint(run.checkpoint, {
-            "model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
-            "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
-            "scaler": run.scaler.state_dict() if run.scaler is not None else None,
+            "model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(), **run.stepper.state_dict(),
             "rng": rng_state(run.generator), "history": state.history, "epoch": state.epoch, "step": state.step,
             "best": run.best, "callbacks": [[type(cb).__name__, cb.state_dict()] for cb in run.callbacks
                                             if hasattr(cb, "state_dict")]})
@@ -339,10 +325,7 @@ def _end_epoch(run: _Run, sums: list[torch.Tensor], seen: int, seconds: float) -
 def _resume(run: _Run, saved: dict) -> None:
     run.model.load_state_dict(saved["model"])
     run.optimizer.load_state_dict(saved["optimizer"])
-    if run.scheduler is not None:
-        run.scheduler.load_state_dict(saved["scheduler"])
-    if run.scaler is not None and saved["scaler"] is not None:
-        run.scaler.load_state_dict(saved["scaler"])
+    run.stepper.load_state_dict(saved)
     set_rng_state(saved["rng"], run.generator)
     state = run.state
     state.history, state.epoch, state.step, run.best = saved["history"], saved["epoch"], saved["step"], saved["best"]
@@ -352,6 +335,7 @@ def _resume(run: _Run, saved: dict) -> None:
 def _finish(run: _Run, stop_reason: str) -> TrainResult:
     import pandas as pd
 
+    run.stepper.eval()  # the average of a schedule-free run is the model; before the best weights are loaded
     weights_epoch, weights_from = weights_source(stop_reason, run.state.epoch, run.best["epoch"])
     if stop_reason != "completed":  # what weights_source says: the best epoch's weights (or the initial ones)
         run.model.load_state_dict(run.best["weights"])

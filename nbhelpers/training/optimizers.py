@@ -11,6 +11,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import numbers
 from collections.abc import Callable, Mapping
 
@@ -18,7 +19,17 @@ import torch
 from torch import nn
 
 from .._checks import check_choice, fail
+from .muon import MUON_TORCH, MuonAdamW, muon_available, muon_groups
 from .pid import PID
+
+
+def _schedule_free(params, **kw) -> torch.optim.Optimizer:
+    import schedulefree  # loaded where used: `import nbhelpers` stays cheap
+
+    optimizer = schedulefree.AdamWScheduleFree(params, **kw)
+    optimizer.train()  # ready for a plain loop of steps (`trajectory`); fit switches the modes itself
+    return optimizer
+
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": lambda params, **kw: torch.optim.SGD(params, **kw),
@@ -29,6 +40,8 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": lambda params, **kw: torch.optim.Adam(params, **kw),
     "adamw": lambda params, **kw: torch.optim.AdamW(params, **kw),
     "pid": lambda params, **kw: PID(params, **kw),  # An et al. 2018, with the ports' demo gains
+    "adamw_schedulefree": _schedule_free,  # Defazio et al. 2024; fit switches its train/eval modes
+    "muon": lambda params, **kw: MuonAdamW(params, **kw),  # Muon for hidden matrices, AdamW for the rest
 }
 
 FUSED = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw")  # torch has fused kernels for these
@@ -36,7 +49,13 @@ FUSED = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw")  # torch has
 def check_optimizer(func: str, optimizer) -> None:
     """Raise unless ``optimizer`` is a name, a ``torch.optim.Optimizer`` subclass or a factory."""
     if isinstance(optimizer, str):
-        check_choice(func, "optimizer", optimizer, OPTIMIZERS)
+        name = check_choice(func, "optimizer", optimizer, OPTIMIZERS)
+        if name == "muon" and not muon_available():
+            raise fail(func, "optimizer", f"an optimizer this torch has: 'muon' needs torch.optim.Muon, in torch >= "
+                       f"{MUON_TORCH} (this is torch {torch.__version__})", optimizer, "Upgrade torch, or use 'adamw'.")
+        if name == "adamw_schedulefree" and importlib.util.find_spec("schedulefree") is None:
+            raise fail(func, "optimizer", "an optimizer whose package is installed: 'adamw_schedulefree' needs the "
+                       "schedulefree package", optimizer, "Install it: pip install 'schedulefree>=1.4' (make does).")
     elif isinstance(optimizer, type):
         if not issubclass(optimizer, torch.optim.Optimizer):
             raise fail(func, "optimizer", "a name, a torch.optim.Optimizer subclass or a factory "
@@ -103,7 +122,11 @@ def make_optimizer(optimizer: str | type[torch.optim.Optimizer] | Callable, mode
     """Build an optimizer over the trainable parameters of ``model``.
 
     ``optimizer`` is a name (``sgd``, ``momentum``, ``nesterov``, ``rmsprop``, ``adagrad``,
-    ``adam``, ``adamw``, ``pid``: `PID` with its defaults), a ``torch.optim.Optimizer`` subclass, or a factory: both are called
+    ``adam``, ``adamw``, ``pid``: `PID` with its defaults; ``adamw_schedulefree``: the
+    schedulefree package's ``AdamWScheduleFree``, Defazio et al. 2024, with its defaults
+    and no warm-up, whose train and eval modes `fit` switches; ``muon``: `MuonAdamW`, Muon
+    for the 2-D weights of the hidden layers and AdamW for the first and last layers, the
+    biases and the norms, one ``lr`` for both), a ``torch.optim.Optimizer`` subclass, or a factory: both are called
     as ``optimizer(params, lr=lr, weight_decay=weight_decay)``, so
     ``functools.partial(torch.optim.SGD, momentum=0.95)`` tunes momentum and a function can
     build any optimizer, the course's own included. ``param_groups`` gives layers their own
@@ -125,6 +148,8 @@ def make_optimizer(optimizer: str | type[torch.optim.Optimizer] | Callable, mode
                        f"one that returned a {type(built).__name__}")
         return built
     name = optimizer.lower()
+    if name == "muon":
+        groups = muon_groups(model, groups, func)
     if name in FUSED and groups[0]["params"][0].device.type in ("cpu", "cuda"):
         # One fused kernel per step instead of a loop over parameters: same update,
         # measured 25% more samples/s for a 784-256-10 MLP on a 2-core CPU.
