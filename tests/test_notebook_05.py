@@ -18,8 +18,12 @@ from __future__ import annotations
 
 import re
 
+import nbformat
+import numpy as np
 import pytest
-from nbrun import VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
+from nbrun import NOTEBOOKS, VERDICT, check_interval, check_structure, count_images, run_notebook, text_of
+
+from nbhelpers import plot_paths, trajectory
 
 NAME = "05_optimizers_and_schedules.ipynb"
 QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
@@ -85,6 +89,26 @@ def test_sgd_diverges_above_two_over_the_curvature(executed):
     assert "at 1.01x and 1.1x of it: the rule held on both sides." in sentence
     paths = said(text, "After 200 steps, the lowest loss")
     assert "plain SGD ended at loss 3.46 there" in paths and "rosenbrock: sgd ends at loss 3.46;" in text
+
+
+def test_the_paths_widget_draws_each_chosen_optimizer_with_its_own_options():
+    """`interact` shows an error of the redraw inside its widget, where running the notebook does not
+    see it: the committed cell's `redraw` is run here on its own, with several optimizers at once."""
+    cell = next(c.source for c in nbformat.read(NOTEBOOKS / NAME, as_version=4).cells if "def redraw(" in c.source)
+    shown, namespace = [], {"trajectory": trajectory, "plot_paths": plot_paths, "STEPS": 60}
+    exec(cell[cell.index("def redraw("):cell.index("widgets.interact(")], namespace)
+    namespace["display"] = shown.append
+    namespace["redraw"]("rosenbrock", ("sgd", "adam", "pid"), lr=1e-3, momentum=0.5, beta1=0.8, beta2=0.95)
+    (figure,) = shown
+    lines = {line.get_label(): line.get_xydata() for line in figure.axes[0].lines}
+    expected = {"sgd, momentum 0.5": trajectory("rosenbrock", "sgd", lr=1e-3, steps=60, momentum=0.5),
+                "adam, betas 0.8, 0.95": trajectory("rosenbrock", "adam", lr=1e-3, steps=60, betas=(0.8, 0.95)),
+                "pid, momentum 0.5": trajectory("rosenbrock", "pid", lr=1e-3, steps=60, momentum=0.5)}
+    for label, path in expected.items():
+        drawn = next(xy for name, xy in lines.items() if name.startswith(label))
+        assert np.allclose(drawn, path.xy), label  # beta2 and momentum reach the optimizer they belong to
+    namespace["redraw"]("quadratic", ())  # nothing chosen: nothing drawn, no error
+    assert len(shown) == 1
 
 
 def test_the_d_term_damps_overshoot_on_the_bowl(executed):
