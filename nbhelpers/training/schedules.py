@@ -14,7 +14,7 @@ import torch
 
 from .._checks import COUNT, check_choice, checked, fail
 
-SCHEDULES = ("constant", "onecycle", "cosine", "warmup_cosine", "step")
+SCHEDULES = ("constant", "onecycle", "cosine", "warmup_cosine", "warmup", "step")
 
 
 def check_schedule(func: str, schedule) -> None:
@@ -33,7 +33,9 @@ def make_schedule(
 
     ``onecycle`` (warm up to ``lr`` then anneal, Smith 2018), ``cosine`` (anneal from ``lr``
     to 0), ``warmup_cosine`` (linear warm-up for ``warmup`` of the steps, then cosine),
-    ``step`` (divide by 10 after 50% and 75% of the steps), ``constant`` or ``None``. A
+    ``warmup`` (the same linear warm-up, then constant: Goyal et al.'s gradual warm-up for
+    the linear scaling rule), ``step`` (divide by 10 after 50% and 75% of the steps),
+    ``constant`` or ``None``. The warm-ups start at a hundredth of ``lr``. A
     callable is called as ``schedule(optimizer, total_steps)`` and must return an
     ``LRScheduler``.
     """
@@ -53,6 +55,8 @@ def make_schedule(
     if name == "step":
         return sched.MultiStepLR(optimizer, milestones=[total_steps // 2, (3 * total_steps) // 4], gamma=0.1)
     warm = max(1, int(warmup * total_steps))
+    if name == "warmup":
+        return sched.LambdaLR(optimizer, lambda step: min(1.0, 0.01 + 0.99 * step / warm))
     return sched.SequentialLR(
         optimizer,
         [
