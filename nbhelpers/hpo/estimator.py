@@ -53,7 +53,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     >>> clone(net).set_params(width=16, lr=0.01).get_params()["width"]
     16
     >>> x, y = np.random.default_rng(0).normal(size=(40, 3)), np.array(["cat", "dog"] * 20)
-    >>> net.fit(x, y).predict(x[:3]).shape, list(net.classes_)
+    >>> net.fit(x, y).predict(x[:3]).shape, net.classes_.tolist()
     ((3,), ['cat', 'dog'])
     """
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._checks import TEXT, Choice, Satisfies, checked, fail
-from .results import STUDY, is_study
+from .results import STUDY, epochs_of, is_study
 
 if TYPE_CHECKING:  # annotations only: matplotlib and optuna load when first used
     import optuna
@@ -58,7 +58,7 @@ def _best_so_far(study: optuna.Study, x: str) -> tuple[list[float], list[float]]
     sign = 1 if study.direction.name == "MINIMIZE" else -1
     xs, ys, spent, best = [], [], 0, math.inf
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)):
-        spent += t.user_attrs.get("epochs") or len(t.intermediate_values) or 0
+        spent += epochs_of(t)
         if t.state == TrialState.COMPLETE and t.value is not None:
             best = min(best, sign * t.value)
         if math.isfinite(best):
@@ -102,7 +102,7 @@ def _epochs_at(study: optuna.Study) -> dict[int, int]:
     """Trial number -> epochs spent by the study when that trial ended (trials in number order)."""
     spent, where = 0, {}
     for t in study.get_trials(deepcopy=False):
-        spent += t.user_attrs.get("epochs") or len(t.intermediate_values) or 0
+        spent += epochs_of(t)
         where[t.number] = spent
     return where
 

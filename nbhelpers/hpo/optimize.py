@@ -58,21 +58,23 @@ class Job:
     takes_seed: bool
     name: str
     storage: Any
+    journal: bool = False
 
     def objective(self, trial: optuna.Trial) -> float:
         """One trial: suggest, train, record epochs, seconds and metrics; pruned or interrupted runs raise."""
         import optuna
 
-        trial.set_user_attr("worker", worker_name())
+        if self.journal:  # a journal file has no heartbeat: a dead worker is told by its process id
+            trial.set_user_attr("worker", worker_name())
         params = suggest(trial, self.space)
         pruning = PruningCallback(trial, self.metric) if self.takes_callbacks else None
         _, record = run_once(self.train_fn, function_identity(self.train_fn), params,
                              self.seed if self.takes_seed else None, None, [pruning] if pruning else None, "search")
-        trial.set_user_attr("epochs", (pruning.epochs if pruning else 0) or epochs_in(record))
-        trial.set_user_attr("seconds", record["seconds"])
-        trial.set_user_attr("metrics", record["metrics"])
-        if record["status"] in NOT_SERVED:  # Ctrl-C or Stop inside fit: end the search, re-run this trial next time
-            trial.set_user_attr("interrupted", True)
+        interrupted = record["status"] in NOT_SERVED  # Ctrl-C or Stop inside fit
+        run = {"epochs": (pruning.epochs if pruning else 0) or epochs_in(record), "seconds": record["seconds"],
+               "metrics": record["metrics"], **({"interrupted": True} if interrupted else {})}
+        trial.set_user_attr("nbhelpers", run)  # one write: each costs a commit
+        if interrupted:  # end the search; the next one runs this trial again
             raise KeyboardInterrupt(f"search(): interrupted in trial {trial.number}; the finished trials are stored in "
                                     f"study {self.name!r}, so running it again continues (and runs this one again).")
         if pruning is not None and pruning.pruned:
@@ -116,8 +118,8 @@ def requeue_interrupted(study: optuna.Study) -> list[int]:
 
     trials = study.get_trials(deepcopy=False)
     done = {t.user_attrs.get("retry_of") for t in trials}
-    again = [t for t in trials if t.state == TrialState.FAIL and t.user_attrs.get("interrupted")
-             and t.number not in done]
+    again = [t for t in trials if t.state == TrialState.FAIL and t.number not in done
+             and (t.user_attrs.get("nbhelpers") or {}).get("interrupted")]
     for trial in again:
         study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
     return [t.number for t in again]
@@ -140,7 +142,7 @@ def check_study(study: optuna.Study, job: Job) -> None:
     if before is None:
         study.set_user_attr("nbhelpers", made)
     elif before != made:
-        changed = [k if k != "function" else "your function's code" for k in made if before.get(k) != made[k]]
+        changed = [k if k != "function" else "version of your function" for k in made if before.get(k) != made[k]]
         warnings.warn(f"search(): study {job.name!r} was made with another {' and '.join(changed)}; its trials and "
                       "the new ones are mixed in one table. Give `study` a new name to start afresh.", stacklevel=3)
 
@@ -262,11 +264,12 @@ def search(train_fn: Callable, space: Mapping[str, Any], *, strategy: str | Any 
 
     with quiet_optuna():
         handle = open_storage(storage)
+        job.journal = isinstance(handle, optuna.storages.JournalStorage)
         direction = "maximize" if better_for(metric) == "higher" else "minimize"
         the_study = optuna.create_study(study_name=job.name, storage=handle, direction=direction, load_if_exists=True)
         check_study(the_study, job)
         optuna.storages.fail_stale_trials(the_study)  # a database's trials whose heartbeat stopped
-        if isinstance(handle, optuna.storages.JournalStorage):
+        if job.journal:
             fail_dead_workers(the_study)  # a journal file has no heartbeat: look for the worker's process
         requeue_interrupted(the_study)
         started_at = len(the_study.get_trials(deepcopy=False))

@@ -39,17 +39,21 @@ def param_names(study: optuna.Study) -> list[str]:
     return list(names)
 
 
+def epochs_of(trial: optuna.trial.FrozenTrial) -> int:
+    """Epochs a trial consumed: as `search` counted them, else one per reported value."""
+    return (trial.user_attrs.get("nbhelpers") or {}).get("epochs") or len(trial.intermediate_values)
+
+
 def trial_row(trial: optuna.trial.FrozenTrial, names: list[str], metric: str | None) -> dict[str, Any]:
-    seconds = trial.user_attrs.get("seconds")
+    run = trial.user_attrs.get("nbhelpers") or {}  # what search recorded
+    seconds = run.get("seconds")
     if seconds is None and trial.duration is not None:
         seconds = trial.duration.total_seconds()
-    epochs = trial.user_attrs.get("epochs")
-    if epochs is None and trial.intermediate_values:
-        epochs = len(trial.intermediate_values)  # a trial run by Optuna directly: one report per epoch
+    epochs = run.get("epochs") or len(trial.intermediate_values) or None  # by Optuna directly: one report per epoch
     row = {"number": trial.number, **{n: trial.params.get(n) for n in names},
            "value": math.nan if trial.value is None else trial.value, "state": trial.state.name.lower(),
            "epochs": epochs, "seconds": seconds}
-    metrics = trial.user_attrs.get("metrics") or {}
+    metrics = run.get("metrics") or {}
     row.update({k: v for k, v in metrics.items() if k != metric and k not in row})
     return row
 

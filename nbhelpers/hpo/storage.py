@@ -23,7 +23,9 @@ queued again the same way (`fail_dead_workers`).
 from __future__ import annotations
 
 import os
+import random
 import socket
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,19 +116,56 @@ def open_storage(storage: str | os.PathLike | None = None, heartbeat: int = 10) 
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     url = storage_url(storage)
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _write_ahead(Path(url.removeprefix("sqlite:///")))
     with warnings.catch_warnings():  # the heartbeat is "experimental" in Optuna since 2.x; it is what we rely on
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         if hasattr(optuna.storages, "RetryHeartbeatStaleTrialCallback"):  # its name since Optuna 5
             retry = {"heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(RETRIES)}
         else:
             retry = {"failed_trial_callback": optuna.storages.RetryFailedTrialCallback(RETRIES)}
+        handle = _database(url, dict(heartbeat_interval=int(heartbeat), grace_period=2 * int(heartbeat), **retry))
+    if url.startswith("sqlite:///"):
+        import sqlalchemy
+
+        # In write-ahead mode, NORMAL syncs at checkpoints instead of every commit: 6 ms -> 0.03 ms per
+        # commit here (a trial makes about ten). A crashed process loses nothing; a power cut may lose
+        # the last trials, never the file's consistency.
+        sqlalchemy.event.listen(handle.engine, "connect", lambda connection, _: connection.execute(
+            "PRAGMA synchronous=NORMAL"))
+        handle.engine.dispose()  # the connections made so far did not have it
+    return handle
+
+
+def _write_ahead(path: Path) -> None:
+    """Put an SQLite file in write-ahead-log mode (kept in the file): one sync per commit, not three,
+    and readers (the dashboard) never block the search."""
+    import sqlite3
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        connection.close()
+
+
+def _database(url: str, options: dict) -> optuna.storages.RDBStorage:
+    """``RDBStorage(url)``; when several workers meet a new database at once, all but one find
+    Optuna's tables half made (a duplicate table or type): they try again once it is done."""
+    import optuna
+    import sqlalchemy
+
+    for attempt in range(5):
         try:
-            return optuna.storages.RDBStorage(url, heartbeat_interval=int(heartbeat), grace_period=2 * int(heartbeat),
-                                              **retry)
+            return optuna.storages.RDBStorage(url, **options)
         except ImportError as error:  # a driver missing: psycopg for PostgreSQL, for instance
             raise fail("open_storage", "storage", "a URL whose database driver is installed", url,
                        f"{error}. For PostgreSQL: pip install 'psycopg[binary]' and write postgresql+psycopg://...")
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == 4:
+                raise
+            time.sleep(0.2 + random.random())
+    raise AssertionError("unreachable")
 
 
 def worker_name() -> str:
