@@ -75,7 +75,11 @@ def _metric(study: optuna.Study) -> str:
 def plot_history(studies: optuna.Study | Mapping[str, optuna.Study], x: str = "trial", title: str = "") -> Figure:
     """Each trial's value and the best so far, by trial number or (``x="epochs"``) by the epochs
     spent so far: the cost-versus-quality view. Given ``{label: study}``, the best-so-far lines
-    of several studies overlaid (grid against TPE, pruning against none)."""
+    of several studies overlaid (grid against TPE, pruning against none).
+
+    >>> plot_history(study)                                                   # doctest: +SKIP
+    >>> plot_history({"grid": grid, "TPE + pruning": pruned}, x="epochs")     # doctest: +SKIP
+    """
     several = not is_study(studies)
     items = dict(studies) if several else {"best so far": studies}
     with _style():
@@ -110,7 +114,10 @@ def _epochs_at(study: optuna.Study) -> dict[int, int]:
 @checked(study=STUDY, title=TEXT)
 def plot_importance(study: optuna.Study, title: str = "") -> Figure:
     """How much of the variation in the value each parameter explains (Optuna's fANOVA on the
-    complete trials): which parameters are worth searching, which can be fixed."""
+    complete trials): which parameters are worth searching, which can be fixed.
+
+    >>> plot_importance(study)                                                # doctest: +SKIP
+    """
     import optuna
 
     if len(_trials(study, "complete")) < 2:
@@ -145,7 +152,10 @@ def _positions(trials: list, name: str, dist: Any) -> tuple[list[float], list[fl
 @checked(study=STUDY, title=TEXT)
 def plot_parallel(study: optuna.Study, title: str = "") -> Figure:
     """Parallel coordinates: one line per complete trial across every parameter's axis and the value,
-    coloured by the value (brightest is best), so the settings good trials share stand out."""
+    coloured by the value (brightest is best), so the settings good trials share stand out.
+
+    >>> plot_parallel(study)                                                  # doctest: +SKIP
+    """
     import matplotlib
 
     trials = _trials(study, "complete")
@@ -185,7 +195,10 @@ def _names(study: optuna.Study) -> list[str]:
 @checked(study=STUDY, title=TEXT)
 def plot_slices(study: optuna.Study, title: str = "") -> Figure:
     """One panel per parameter: the value of every trial against that parameter (log axis for log
-    ranges), coloured by trial number (later trials darker), pruned trials as grey crosses."""
+    ranges), coloured by trial number (later trials darker), pruned trials as grey crosses.
+
+    >>> plot_slices(study)                                                    # doctest: +SKIP
+    """
     import matplotlib
 
     names = _names(study)

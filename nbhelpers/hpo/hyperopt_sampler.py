@@ -21,7 +21,7 @@ from hyperopt import base, hp, tpe
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-N_STARTUP = 10  # random proposals before TPE takes over: Optuna's TPESampler default (hyperopt's own is 20)
+N_STARTUP = 10  # random proposals before TPE takes over (hyperopt's own default is 20); search sets its own
 
 
 def hyperopt_space(space: dict[str, BaseDistribution]) -> dict[str, Any]:

@@ -155,7 +155,7 @@ def run_trials(job: Job, storage: Any, target: int, started_at: int, worker: int
     from optuna.trial import TrialState
 
     study = optuna.load_study(study_name=job.name, storage=storage,
-                              sampler=make_sampler(job.strategy, job.space, job.seed, started_at, worker),
+                              sampler=make_sampler(job.strategy, job.space, job.seed, started_at, worker, target),
                               pruner=make_pruner(job.pruner))
     remaining = target - finished(study)
     if remaining <= 0:

@@ -66,6 +66,9 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
     function returned (``test_accuracy``, ``train_loss``, ...).
 
     The cost of a search is ``trials_table(study)["epochs"].sum()``.
+
+    >>> table = trials_table(study)                                 # doctest: +SKIP
+    >>> table.groupby("state")["epochs"].sum()                      # doctest: +SKIP
     """
     import pandas as pd
 

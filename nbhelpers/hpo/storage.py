@@ -10,6 +10,10 @@
   workers on many machines share.
 - ``":memory:"``: a study that lives in this process only (gone when it ends).
 
+An SQLite file is kept in write-ahead-log mode with ``synchronous=NORMAL``: a commit (about
+ten per trial) costs 0.03 ms instead of 6-28 ms on the disk here, a killed process loses
+nothing, and the dashboard can read while a search writes.
+
 Databases record a heartbeat of every running trial: a trial whose worker died (a kernel
 restart, a killed process, a lost machine) is marked failed once it has been silent for two
 heartbeats, and a copy with the same parameters is queued to run again. A journal file has
