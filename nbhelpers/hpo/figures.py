@@ -52,17 +52,18 @@ def _trials(study: optuna.Study, *states: str) -> list:
 
 
 def _best_so_far(study: optuna.Study, x: str) -> tuple[list[float], list[float]]:
-    """(x, best value) after each finished trial, in trial order; x is the trial number or the epochs spent."""
+    """(x, best value) after each finished trial, in trial order; x is the trial number or the epochs
+    spent so far (by every trial, failed ones too: they cost their epochs)."""
     from optuna.trial import TrialState
 
     sign = 1 if study.direction.name == "MINIMIZE" else -1
-    xs, ys, spent, best = [], [], 0, math.inf
+    spent = _epochs_at(study)
+    xs, ys, best = [], [], math.inf
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)):
-        spent += epochs_of(t)
         if t.state == TrialState.COMPLETE and t.value is not None:
             best = min(best, sign * t.value)
         if math.isfinite(best):
-            xs.append(spent if x == "epochs" else t.number)
+            xs.append(spent[t.number] if x == "epochs" else t.number)
             ys.append(sign * best)
     return xs, ys
 

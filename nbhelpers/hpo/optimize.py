@@ -68,8 +68,12 @@ class Job:
             trial.set_user_attr("worker", worker_name())
         params = suggest(trial, self.space)
         pruning = PruningCallback(trial, self.metric) if self.takes_callbacks else None
-        _, record = run_once(self.train_fn, function_identity(self.train_fn), params,
-                             self.seed if self.takes_seed else None, None, [pruning] if pruning else None, "search")
+        try:
+            _, record = run_once(self.train_fn, function_identity(self.train_fn), params,
+                                 self.seed if self.takes_seed else None, None, [pruning] if pruning else None, "search")
+        except KeyboardInterrupt:  # Ctrl-C outside fit (fit catches its own): run this trial again next time too
+            trial.set_user_attr("nbhelpers", {"interrupted": True})
+            raise
         interrupted = record["status"] in NOT_SERVED  # Ctrl-C or Stop inside fit
         run = {"epochs": (pruning.epochs if pruning else 0) or epochs_in(record), "seconds": record["seconds"],
                "metrics": record["metrics"], **({"interrupted": True} if interrupted else {})}
