@@ -34,6 +34,9 @@ from .ui import GapPanel, Panel, PreviewPanel, explore, gap_panel, preview_panel
 # chapter 05: optimizers, the learning-rate finder, optimizer paths on 2-D surfaces
 from .surfaces import double_well, plot_paths, quadratic, rosenbrock, trajectory
 from .training import PID, LRFinder, effective_step, lr_find
+# chapter 06: hyperparameter optimization
+from .hpo import (PruningCallback, integers, log_uniform, open_storage, plot_history, plot_importance, plot_parallel,
+                  plot_slices, search, trials_table, uniform)
 
 __all__ = [
     # data
@@ -66,16 +69,23 @@ __all__ = [
     "doctor",
     # chapter 05: optimizers, the learning-rate finder, optimizer paths on 2-D surfaces
     "PID", "LRFinder", "effective_step", "lr_find", "double_well", "plot_paths", "quadratic", "rosenbrock", "trajectory",
+    # chapter 06: hyperparameter optimization
+    "PruningCallback", "TorchClassifier", "integers", "log_uniform", "open_storage", "plot_history", "plot_importance",
+    "plot_parallel", "plot_slices", "search", "trials_table", "uniform",
 ]
 
 
 def __getattr__(name: str):
-    # The two names whose classes need a heavy library to be defined, made on first use so that
+    # The names whose classes need a heavy library to be defined, made on first use so that
     # `import nbhelpers` pays for neither (tests/test_architecture.py checks it).
     if name == "OutlierToNaN":  # subclasses scikit-learn's BaseEstimator (1.5 s)
         from .preprocess.outlier_step import OutlierToNaN
 
         return OutlierToNaN
+    if name == "TorchClassifier":  # subclasses scikit-learn's BaseEstimator (1.5 s)
+        from .hpo.estimator import TorchClassifier
+
+        return TorchClassifier
     if name == "Figure":  # subclasses matplotlib's Figure (0.5 s)
         from .plots._figure import figure_class
 

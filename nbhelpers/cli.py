@@ -1,4 +1,4 @@
-"""`python -m nbhelpers doctor | data | course | verdicts | record | workspace`: the course from a terminal.
+"""`python -m nbhelpers doctor | data | course | verdicts | record | workspace | dashboard`: the course from a terminal.
 
 ``doctor`` prints versions, the device that will be used and why, which data sets are
 available where, and what to do about anything missing. ``data`` prints the data part
@@ -7,7 +7,9 @@ ran under; ``verdicts A B`` lists the verdicts two such runs disagree on; ``reco
 keeps a run's verdicts in ``reference/``, where each chapter shows which of them held (see
 `nbhelpers.course`).
 ``workspace DIR`` copies the chapters a learner has not copied yet into DIR (what `make lab`
-opens; see `nbhelpers.workspace`).
+opens; see `nbhelpers.workspace`). ``dashboard [STORAGE]`` serves optuna-dashboard, a web UI
+of the studies in STORAGE (what `search` takes: a journal file, an SQLite file, a database
+URL; default: the course's SQLite file), on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -109,6 +111,30 @@ def doctor() -> None:
     print("\n".join(doctor_lines()))
 
 
+def serve_dashboard(storage: str | None, port: int) -> int:
+    """optuna-dashboard on the studies in ``storage``, bound to 127.0.0.1; returns when it is stopped."""
+    from .hpo import open_storage
+    from .hpo.storage import default_file, describe_storage, kind_of
+
+    path = default_file() if storage is None else Path(storage)
+    if kind_of(storage) in ("sqlite", "journal") and "://" not in str(storage or "") and not path.exists():
+        print(f"dashboard: no studies at {path} yet; run a search with this storage first.", file=sys.stderr)
+        return 2
+    try:
+        handle = open_storage(storage)
+    except ValueError as error:
+        print(f"dashboard: {error}", file=sys.stderr)
+        return 2
+    from optuna_dashboard import run_server
+
+    print(f"optuna-dashboard on {describe_storage(storage)}: http://127.0.0.1:{port}/ (Ctrl-C stops it)", flush=True)
+    try:
+        run_server(handle, host="127.0.0.1", port=port)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nbhelpers", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,7 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     workspace.add_argument("folder", type=Path, help="your folder, e.g. my-notebooks")
     workspace.add_argument("--refresh", nargs="*", default=[], help="chapters (e.g. 03) to replace by the course's "
                                                                      "new version; yours are kept beside them")
+    dashboard = sub.add_parser("dashboard", help="optuna-dashboard on a study storage, on 127.0.0.1")
+    dashboard.add_argument("storage", nargs="?", help="a journal file (study.log), an SQLite file (study.db) or a "
+                                                      "database URL; default: the course's SQLite file")
+    dashboard.add_argument("--port", type=int, default=8080, help="the port on 127.0.0.1 (default 8080)")
     args = parser.parse_args(argv)
+    if args.command == "dashboard":
+        return serve_dashboard(args.storage, args.port)
     if args.command == "course":
         from .course import run_course
 

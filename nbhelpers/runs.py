@@ -73,14 +73,17 @@ def signature_of(func: str, train_fn: Callable) -> tuple[dict[str, inspect.Param
     return params, any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
-def check_names(func: str, train_fn: Callable, names: Sequence[str]) -> tuple[bool, bool]:
+def check_names(func: str, train_fn: Callable, names: Sequence[str], argument: str = "controls",
+                caller: str = "the panel") -> tuple[bool, bool]:
     """Every name is a parameter of ``train_fn`` (did-you-mean otherwise), every parameter
-    without a default gets a value; returns whether it takes ``callbacks`` and ``seed``."""
+    without a default gets a value; returns whether it takes ``callbacks`` and ``seed``.
+    ``argument`` names what holds the names (``controls``, a search's ``space``), ``caller``
+    what passes ``callbacks`` and ``seed`` itself."""
     params, var_kw = signature_of(func, train_fn)
     fn_name = f"{getattr(train_fn, '__name__', 'train_fn')}()"
     for name in names:
         if name in ("callbacks", "seed"):
-            raise fail(func, name, f"left to the panel, not a control (it passes `callbacks` and `seed` to "
+            raise fail(func, name, f"left to {caller}, not one of the {argument} (it passes `callbacks` and `seed` to "
                                    f"{fn_name})", name)
         if name not in params and not var_kw:
             close = difflib.get_close_matches(name, list(params), n=1)
@@ -89,7 +92,7 @@ def check_names(func: str, train_fn: Callable, names: Sequence[str]) -> tuple[bo
     needed = [n for n, p in params.items() if p.default is p.empty and n not in names and n not in ("callbacks", "seed")
               and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     if needed:
-        raise fail(func, "controls", f"given for `{needed[0]}` too ({fn_name} has no default for it)", list(names))
+        raise fail(func, argument, f"given for `{needed[0]}` too ({fn_name} has no default for it)", list(names))
     return "callbacks" in params, "seed" in params
 
 
@@ -203,7 +206,7 @@ class CachedResult:
                    seconds=record.get("seconds", 0.0))
 
 
-def outcome(result: Any) -> tuple[dict[str, float], pd.DataFrame, str]:
+def outcome(result: Any, func: str = "explore") -> tuple[dict[str, float], pd.DataFrame, str]:
     """Final metrics, history and status of what a train function returned: a `TrainResult`
     (or anything with a ``history`` DataFrame) or a dict of metrics."""
     import pandas as pd
@@ -216,12 +219,12 @@ def outcome(result: Any) -> tuple[dict[str, float], pd.DataFrame, str]:
     if isinstance(getattr(result, "history", None), pd.DataFrame):
         metrics = dict(getattr(result, "final", None) or getattr(result, "metrics", None) or {})
         return metrics, result.history, getattr(result, "stop_reason", None) or getattr(result, "status", "completed")
-    raise fail("explore", "train_fn", "a function that returns a TrainResult or a dict of metrics",
+    raise fail(func, "train_fn", "a function that returns a TrainResult or a dict of metrics",
                f"a {type(result).__name__}")
 
 
 def run_once(train_fn: Callable, identity: str, setting: dict[str, Any], seed: int | None, cache_tag: str | None,
-             callbacks: list | None) -> tuple[Any, dict]:
+             callbacks: list | None, func: str = "explore") -> tuple[Any, dict]:
     """Call ``train_fn(**setting)`` once (with ``seed``/``callbacks`` when given); return what it
     returned and the JSON-safe record of the run, ready for `store`."""
     kwargs = dict(setting)
@@ -233,7 +236,7 @@ def run_once(train_fn: Callable, identity: str, setting: dict[str, Any], seed: i
     with watch_stops() as stops:
         result = train_fn(**kwargs)
     seconds = time.perf_counter() - started
-    metrics, history, status = outcome(result)
+    metrics, history, status = outcome(result, func)
     status = stops.status or status  # a dict of scores does not say that its fit was stopped
     record = dict(function=identity.split(":")[0], identity=identity, cache_tag=cache_tag, quick=quick_mode(),
                   arguments={k: plain(v) for k, v in call_arguments(train_fn, setting).items()}, seed=seed,

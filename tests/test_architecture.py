@@ -19,7 +19,8 @@ OVER_THE_LIMIT: set[str] = set()  # modules allowed past MAX_LINES until they ar
 # Libraries beyond torch load where they are used, never at `import nbhelpers` (each costs 0.1-1.5 s):
 # `import nbhelpers` measured 3.20 s with torch's 2.94 s in it (python -X importtime, 2-core CPU).
 NOT_AT_IMPORT = ("pandas", "matplotlib", "seaborn", "scipy", "sklearn", "imblearn", "fastai", "ipywidgets", "mnist1d",
-                 "IPython", "torchvision", "nbclient", "schedulefree")
+                 "IPython", "torchvision", "nbclient", "schedulefree", "optuna", "hyperopt", "optuna_dashboard",
+                 "sqlalchemy")
 
 
 def lint(cwd: Path) -> subprocess.CompletedProcess:
