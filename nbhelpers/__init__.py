@@ -30,13 +30,13 @@ from .runs import sweep
 from .training import (Callback, EarlyStopping, NonFiniteLossWarning, StopTraining, TrainResult, TrainState, evaluate,
                        fit, predict)
 from .training.schedules import epochs_for
-from .ui import GapPanel, Panel, PreviewPanel, explore, gap_panel, preview_panel
+from .ui import GapPanel, Panel, PreviewPanel, explore, gap_panel, preview_panel, search_panel
 # chapter 05: optimizers, the learning-rate finder, optimizer paths on 2-D surfaces
 from .surfaces import double_well, plot_paths, quadratic, rosenbrock, trajectory
 from .training import PID, LRFinder, effective_step, lr_find
 # chapter 06: hyperparameter optimization
-from .hpo import (PruningCallback, integers, log_uniform, open_storage, plot_history, plot_importance, plot_parallel,
-                  plot_slices, search, trials_table, uniform)
+from .hpo import (PruningCallback, integers, isolation, log_uniform, open_storage, param_importances, plot_history,
+                  plot_importance, plot_isolation, plot_parallel, plot_points, plot_slices, search, trials_table, uniform)
 
 __all__ = [
     # data
@@ -70,8 +70,9 @@ __all__ = [
     # chapter 05: optimizers, the learning-rate finder, optimizer paths on 2-D surfaces
     "PID", "LRFinder", "effective_step", "lr_find", "double_well", "plot_paths", "quadratic", "rosenbrock", "trajectory",
     # chapter 06: hyperparameter optimization
-    "PruningCallback", "TorchClassifier", "integers", "log_uniform", "open_storage", "plot_history", "plot_importance",
-    "plot_parallel", "plot_slices", "search", "trials_table", "uniform",
+    "PruningCallback", "TorchClassifier", "integers", "isolation", "log_uniform", "open_storage", "param_importances",
+    "plot_history", "plot_importance", "plot_isolation", "plot_parallel", "plot_points", "plot_slices", "search",
+    "search_panel", "trials_table", "uniform",
 ]
 
 

@@ -15,6 +15,12 @@ def study(trials=4):
                   storage=":memory:", progress=False)
 
 
+def table():
+    import pandas as pd
+
+    return pd.DataFrame({"width": [8, 8, 16, 16], "lr": [0.1, 0.01] * 2, "valid_accuracy": [0.7, 0.8, 0.9, 0.6]})
+
+
 def trial():
     import optuna
 
@@ -38,6 +44,13 @@ EXAMPLES = {
     "plot_importance": lambda: dict(study=study(), title="t"),
     "plot_parallel": lambda: dict(study=study(2), title="t"),
     "plot_slices": lambda: dict(study=study(2), title="t"),
+    "param_importances": lambda: dict(study=study()),
+    "isolation": lambda: dict(runs=table(), scientific="width", nuisance="lr", metric="valid_accuracy"),
+    "plot_isolation": lambda: dict(runs=table(), scientific="width", nuisance=["lr"], metric="valid_accuracy",
+                                   title="t"),
+    "plot_points": lambda: dict(studies={"a": study(2)}, x="lr", y="width", title="t"),
+    "search_panel": lambda: dict(train_fn=train, space={"lr": [0.1, 0.01]}, trials=2, metric="valid_accuracy", seed=0,
+                                 storage=":memory:", x="trial"),
     "PruningCallback": lambda: dict(trial=trial(), metric="valid_accuracy"),
     "TorchClassifier": lambda: dict(model=MLP, epochs=1, lr=0.01, optimizer="adam", batch_size=4, seed=0, verbose=0,
                                     device="cpu", width=4),

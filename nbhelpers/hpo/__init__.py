@@ -11,15 +11,16 @@ Optuna (and hyperopt, for ``strategy="hyperopt"``) do the searching; this packag
 the space, the `fit` callback that reports and prunes, storages by name, the table, the figures.
 """
 
-from .figures import plot_history, plot_importance, plot_parallel, plot_slices
+from .figures import plot_history, plot_importance, plot_isolation, plot_parallel, plot_points, plot_slices
 from .optimize import search
 from .pruning import PruningCallback
-from .results import trials_table
+from .results import isolation, param_importances, trials_table
 from .space import integers, log_uniform, uniform
 from .storage import open_storage
 
-__all__ = ["PruningCallback", "TorchClassifier", "integers", "log_uniform", "open_storage", "plot_history",
-           "plot_importance", "plot_parallel", "plot_slices", "search", "trials_table", "uniform"]
+__all__ = ["PruningCallback", "TorchClassifier", "integers", "isolation", "log_uniform", "open_storage",
+           "param_importances", "plot_history", "plot_importance", "plot_isolation", "plot_parallel", "plot_points",
+           "plot_slices", "search", "trials_table", "uniform"]
 
 
 def __getattr__(name: str):

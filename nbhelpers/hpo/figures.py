@@ -19,11 +19,12 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._checks import TEXT, Choice, Satisfies, checked, fail
-from .results import STUDY, epochs_of, is_study
+from .._checks import COLUMN, TEXT, Choice, Satisfies, checked, fail
+from .results import NUISANCE, RUNS_TABLE, STUDY, epochs_of, is_study, isolation
 
-if TYPE_CHECKING:  # annotations only: matplotlib and optuna load when first used
+if TYPE_CHECKING:  # annotations only: matplotlib, pandas and optuna load when first used
     import optuna
+    import pandas as pd
 
     from ..plots._figure import Figure
 
@@ -119,13 +120,12 @@ def plot_importance(study: optuna.Study, title: str = "") -> Figure:
 
     >>> plot_importance(study)                                                # doctest: +SKIP
     """
-    import optuna
+    from .results import param_importances
 
     if len(_trials(study, "complete")) < 2:
         raise fail("plot_importance", "study", "a study with at least 2 complete trials", study.study_name)
-    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
-    importances = optuna.importance.get_param_importances(study, evaluator=evaluator)
-    names = list(importances)[::-1]
+    importances = param_importances(study)
+    names = list(importances.index)[::-1]
     with _style():
         fig = _figure(5.2, 0.5 + 0.45 * len(names))
         ax = fig.add_subplot()
@@ -227,3 +227,94 @@ def plot_slices(study: optuna.Study, title: str = "") -> Figure:
                 ax.set_ylabel(_metric(study))
         fig.suptitle(title or "slices: the value against each parameter")
     return fig
+
+
+@checked(runs=RUNS_TABLE, scientific=COLUMN, nuisance=NUISANCE, metric=COLUMN, title=TEXT)
+def plot_isolation(runs: pd.DataFrame, scientific: str, nuisance: str | list[str], metric: str = "valid_accuracy",
+                   title: str = "") -> Figure:
+    """The isolation plot: for each value of ``scientific``, the best over the ``nuisance`` settings
+    (`isolation`; bold, each point labelled with the nuisance values it needed), over thin lines
+    that keep each nuisance setting fixed. Where the thin lines cross or the labels change, a
+    comparison at one shared setting would have said something else.
+
+    >>> plot_isolation(sweep_table, "width", "lr")                             # doctest: +SKIP
+    """
+    import pandas as pd
+
+    best = isolation(runs, scientific, nuisance, metric)
+    names = [nuisance] if isinstance(nuisance, str) else list(nuisance)
+    done = runs[runs[metric].notna()]
+    if "state" in done.columns:
+        done = done[done["state"] == "complete"]
+    means = done.groupby([*names, scientific], sort=True)[metric].mean().reset_index()
+    numeric = pd.api.types.is_numeric_dtype(best[scientific])
+    where = (lambda v: v) if numeric else {v: i for i, v in enumerate(best[scientific])}.get
+    with _style():
+        fig = _figure(6.4, 3.8)
+        ax = fig.add_subplot()
+        for k, (setting, group) in enumerate(means.groupby(names, sort=True)):
+            setting = setting if isinstance(setting, tuple) else (setting,)
+            ax.plot([where(v) for v in group[scientific]], group[metric], color="0.7", linewidth=1, marker=".",
+                    label="one fixed " + ", ".join(names) if k == 0 else None)
+        ax.plot([where(v) for v in best[scientific]], best["mean"], color="C3", linewidth=2.5, marker="o",
+                label=f"best {', '.join(names)} for each {scientific}")
+        for _, row in best.iterrows():
+            text = ", ".join(f"{n}={row[n]:g}" if isinstance(row[n], float) else f"{n}={row[n]}" for n in names)
+            ax.annotate(text, (where(row[scientific]), row["mean"]), xytext=(0, 7), textcoords="offset points",
+                        fontsize=7, ha="center", color="C3")
+        if numeric and best[scientific].min() > 0 and best[scientific].max() / best[scientific].min() >= 8:
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(list(best[scientific]), [f"{v:g}" for v in best[scientific]])
+        elif not numeric:
+            ax.set_xticks(range(len(best)), [str(v) for v in best[scientific]])
+        ax.set_xlabel(scientific)
+        ax.set_ylabel(metric + " (mean over seeds)" if "seed" in runs.columns else metric)
+        ax.legend(fontsize=8)
+        ax.set_title(title or f"isolation plot: {scientific}, each at its best {', '.join(names)}")
+    return fig
+
+
+POINTS_OF = Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0 and all(map(is_study, v.values())),
+                      "a dict {label: study}", bad=[{}, {"a": 3}])
+
+
+@checked(studies=POINTS_OF, x=COLUMN, y=COLUMN, title=TEXT)
+def plot_points(studies: Mapping[str, optuna.Study], x: str, y: str, title: str = "") -> Figure:
+    """The points each study tried in the plane of parameters ``x`` and ``y``, one panel per study,
+    coloured by value (brightest is best), with a tick on each axis per value tried: how many
+    distinct values of each parameter the budget bought.
+
+    >>> plot_points({"grid": grid, "random": random}, "lr", "weight_decay")   # doctest: +SKIP
+    """
+    import matplotlib
+
+    values = [t.value for s in studies.values() for t in _trials(s, "complete")]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    norm = matplotlib.colors.Normalize(low, high if high > low else low + 1)
+    cmap = "viridis" if next(iter(studies.values())).direction.name == "MAXIMIZE" else "viridis_r"
+    with _style():
+        fig = _figure(3.4 * len(studies) + 0.6, 3.4)
+        axes = fig.subplots(1, len(studies), sharex=True, sharey=True, squeeze=False)[0]
+        for ax, (label, study) in zip(axes, studies.items()):
+            trials = [t for t in _trials(study, "complete") if x in t.params and y in t.params]
+            xs, ys = [t.params[x] for t in trials], [t.params[y] for t in trials]
+            shown = ax.scatter(xs, ys, c=[t.value for t in trials], cmap=cmap, norm=norm, s=40, edgecolors="0.2",
+                               linewidths=0.5, zorder=3)
+            ax.plot(xs, [0.0] * len(xs), "|", color="C3", markersize=12, transform=ax.get_xaxis_transform())
+            ax.plot([0.0] * len(ys), ys, "_", color="C3", markersize=12, transform=ax.get_yaxis_transform())
+            for name, setter in ((x, ax.set_xscale), (y, ax.set_yscale)):
+                dist = next((t.distributions[name] for t in trials), None)
+                if getattr(dist, "log", False) or _spans_decades([t.params[name] for t in trials]):
+                    setter("log")
+            ax.set_title(f"{label}: {len(set(xs))} values of {x}, {len(set(ys))} of {y}", fontsize=9)
+            ax.set_xlabel(x)
+        axes[0].set_ylabel(y)
+        fig.colorbar(shown, ax=list(axes), label=_metric(next(iter(studies.values()))), shrink=0.9)
+        if title:
+            fig.suptitle(title)
+    return fig
+
+
+def _spans_decades(values: list) -> bool:
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return len(numbers) == len(values) > 1 and min(numbers) > 0 and max(numbers) / min(numbers) >= 100

@@ -2,5 +2,6 @@
 
 from .panel import Panel, explore
 from .panels import GapPanel, PreviewPanel, gap_panel, preview_panel
+from .hpo_panel import search_panel
 
-__all__ = ["GapPanel", "Panel", "PreviewPanel", "explore", "gap_panel", "preview_panel"]
+__all__ = ["GapPanel", "Panel", "PreviewPanel", "explore", "gap_panel", "preview_panel", "search_panel"]
