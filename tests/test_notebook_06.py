@@ -177,4 +177,4 @@ def test_the_panel_what_we_measured_and_the_own_data(executed):
     assert re.search(r"best of [67] trials: \{'lr': [\d.e-]+, 'width': (16|64)\}, valid accuracy [\d.]+%", text)
     best = re.search(r"Best: ([\d.]+) using \{'activation': '(relu|elu)', 'optimizer': '(adam|rmsprop)'\}", text)
     assert best and 0 < float(best.group(1)) <= 1
-    assert count_images(notebook) >= 7, "importance, isolation, draws, re-runs, points, history, cost-quality"
+    assert count_images(notebook) >= 8, "importance, isolation, draws, re-runs, points, history, cost-quality, workers"

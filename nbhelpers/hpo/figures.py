@@ -267,6 +267,7 @@ def plot_isolation(runs: pd.DataFrame, scientific: str, nuisance: str | list[str
             ax.set_xticks(list(best[scientific]), [f"{v:g}" for v in best[scientific]])
         elif not numeric:
             ax.set_xticks(range(len(best)), [str(v) for v in best[scientific]])
+        ax.margins(y=0.12)  # room for the labels above the points
         ax.set_xlabel(scientific)
         ax.set_ylabel(metric + " (mean over seeds)" if "seed" in runs.columns else metric)
         ax.legend(fontsize=8)
