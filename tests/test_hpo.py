@@ -332,6 +332,7 @@ def test_the_dashboard_serves_the_study_on_localhost(tmp_path):
                                     timeout=10) as answer:
             trials = json.load(answer)["trials"]
         assert [t["state"] for t in trials] == ["Complete"] * 3
+        _see_the_trials_in_chromium(f"http://127.0.0.1:{port}/dashboard/studies/{studies[0]['study_id']}", tmp_path)
         outward = _outward_address()
         if outward and not outward.startswith("127."):
             with pytest.raises(OSError):  # bound to 127.0.0.1 only: another interface's address is refused
@@ -339,6 +340,30 @@ def test_the_dashboard_serves_the_study_on_localhost(tmp_path):
     finally:
         server.terminate()
         server.join(30)
+
+
+def _see_the_trials_in_chromium(url: str, tmp_path) -> None:
+    """What a reader does: open the study's page in a real browser and see its study and trials."""
+    from test_browser import CHROMIUM_FLAGS, find_chromium, missing
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright for Python is not installed (pip install playwright)")
+    chromium = find_chromium()
+    if chromium is None:
+        missing("no Chromium found at /usr/bin/chromium or on PATH (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(url + "/trials")  # the study's trial list, drawn by the web UI from the storage
+            page.get_by_text("shown (id=").wait_for(timeout=60_000)
+            page.get_by_text("3 Trials").wait_for(timeout=60_000)
+            assert page.get_by_text("Complete", exact=True).count() >= 3
+        finally:
+            page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            browser.close()
 
 
 def _outward_address() -> str | None:
