@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._checks import COUNT, SEED, Choice, Optional, checked
+from .._checks import COUNT, SEED, Choice, checked
 from ..hpo.figures import plot_history
 from ..hpo.optimize import METRIC, SPACE, search
 from ..hpo.results import trials_table
