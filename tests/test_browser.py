@@ -82,6 +82,18 @@ def missing(reason: str):
     pytest.skip(reason)
 
 
+def chromium_or_skip() -> str:
+    """Chromium's path, once Playwright is known to be installed; skips (fails under CI) otherwise."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing("Playwright for Python is not installed (pip install playwright)")
+    chromium = find_chromium()
+    if chromium is None:
+        missing("no Chromium found at /usr/bin/chromium or on PATH (apt-get install chromium)")
+    return chromium
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -133,13 +145,9 @@ def wait_for_server(server: subprocess.Popen, url: str, log_path: Path, timeout:
 def run_in_lab(tmp_path: Path, cells: list[str], drive_page) -> None:
     """Serve a notebook of ``cells`` in JupyterLab, open it in Chromium and hand the page to
     ``drive_page(page, url)``; screenshots of the end (and of a failure) go to ``tmp_path``."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("Playwright for Python is not installed (pip install playwright)")
-    chromium = find_chromium()
-    if chromium is None:
-        missing("no Chromium found at /usr/bin/chromium or on PATH (apt-get install chromium)")
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
     (tmp_path / "work").mkdir()
     write_notebook(tmp_path / "work" / "explore_test.ipynb", cells)
     port, token = free_port(), secrets.token_hex(16)

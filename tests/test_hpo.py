@@ -344,15 +344,11 @@ def test_the_dashboard_serves_the_study_on_localhost(tmp_path):
 
 def _see_the_trials_in_chromium(url: str, tmp_path) -> None:
     """What a reader does: open the study's page in a real browser and see its study and trials."""
-    from test_browser import CHROMIUM_FLAGS, find_chromium, missing
+    from test_browser import CHROMIUM_FLAGS, chromium_or_skip
 
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("Playwright for Python is not installed (pip install playwright)")
-    chromium = find_chromium()
-    if chromium is None:
-        missing("no Chromium found at /usr/bin/chromium or on PATH (apt-get install chromium)")
+    chromium = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
