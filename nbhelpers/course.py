@@ -211,17 +211,21 @@ class ReferenceRuns:
     def _describe(self, record: dict) -> str:
         c = record["conditions"]
         version = "this version of the chapter's code" if record["current"] else "an earlier version of the chapter's code"
-        return (f"`{record['label']}` ({c['started'][:10]}, {c['torch threads']} torch thread{'' if c['torch threads'] == 1 else 's'}, "
-                f"{c['wall seconds'] / 60:.1f} min, {version})")
+        threads = f"{c['torch threads']} torch thread{'' if c['torch threads'] == 1 else 's'}"
+        return f"`{record['label']}` ({c['started'][:10]}, {threads}, {c['wall seconds'] / 60:.1f} min, {version})"
 
     def _repr_markdown_(self) -> str:
         if not self.records:
             return (f"No recorded runs of chapter {self.chapter} yet: `make course` runs it in full mode and "
                     "`python -m nbhelpers record build/<run>` keeps its verdicts in `reference/`.")
         runs = ", ".join(self._describe(r) for r in self.records)
-        head = f"**Recorded full-mode runs of chapter {self.chapter}** (not this run): {runs}."
+        full = all(r["conditions"]["mode"] == "full" for r in self.records)
+        head = f"**Recorded {'full-mode ' if full else ''}runs of chapter {self.chapter}** (not this run): {runs}."
         if len(self.records) < 2:
             return head + " One run cannot tell which verdicts are fragile; a second, on another thread count, can."
+        if len({r["code"] for r in self.records}) > 1:  # cell by cell, other code is no second run of the same
+            return head + (" They ran different versions of the chapter's code, so their verdicts are not compared; "
+                           "run it again on the other thread count to tell which verdicts are fragile.")
         total, same = len(self.verdicts), int(self.verdicts["agree"].sum())
         if same == total:
             return head + f" All {total} verdicts came out the same in every run."

@@ -101,18 +101,21 @@ def test_make_lab_opens_the_learners_folder_which_git_ignores():
 def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp_path):
     import nbformat
 
-    from nbhelpers.course import compare_runs, run_course
+    from nbhelpers.course import compare_runs, record_run, reference_runs, run_course
 
-    def chapter(folder, words):
+    def chapter(folder, extra=""):  # its verdict depends on the thread count alone, as a fragile one does
         folder.mkdir()
-        cell = nbformat.v4.new_code_cell(f"import os\nprint('flip minus none: +1.0 points (95% CI +0.2 to +1.8, "
-                                         f"5 seeds: {words}), threads', os.environ['OMP_NUM_THREADS'])")
+        cell = nbformat.v4.new_code_cell(
+            "import os\nwords = 'helps' if os.environ['OMP_NUM_THREADS'] == '1' else 'no clear effect'\n"
+            "print(f'flip minus none: +1.0 points (95% CI +0.2 to +1.8, 5 seeds: {words}), threads', "
+            f"os.environ['OMP_NUM_THREADS']){extra}")
         nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
                        folder / "00_tiny.ipynb")
         return folder
 
-    first = run_course(quick=True, threads=1, out=tmp_path / "one", notebooks=chapter(tmp_path / "a", "helps"))
-    second = run_course(quick=True, threads=2, out=tmp_path / "two", notebooks=chapter(tmp_path / "b", "no clear effect"))
+    course = chapter(tmp_path / "a")
+    first = run_course(quick=True, threads=1, out=tmp_path / "one", notebooks=course)
+    second = run_course(quick=True, threads=2, out=tmp_path / "two", notebooks=course)
     executed = nbformat.read(first / "00_tiny.ipynb", as_version=4)
     assert "threads 1" in executed.cells[0].outputs[0]["text"]  # the kernel ran with the thread count asked for
     run = executed.metadata["nbhelpers_run"]
@@ -122,18 +125,26 @@ def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp
     assert compare_runs(first, first) == []
     differ = compare_runs(first, second)
     assert len(differ) == 1 and "helps" in differ[0] and "no clear effect" in differ[0]
-    # kept in reference/, the two runs show the chapter which verdict is fragile
-    from nbhelpers.course import record_run, reference_runs
 
+    # kept in reference/, the two runs show the chapter which verdict is fragile
     reference = tmp_path / "reference"
     assert [p.name for p in record_run(first, reference) + record_run(second, reference)] == \
         ["quick-1-thread.json", "quick-2-thread.json"]
-    shown = reference_runs("00", reference, notebooks=tmp_path / "a")
-    assert [r["current"] for r in shown.records] == [True, False]  # chapter b's code differs from a's
+    shown = reference_runs("00", reference, notebooks=course)
+    assert [r["current"] for r in shown.records] == [True, True]
     assert len(shown.verdicts) == 1 and list(shown.fragile["quick-1-thread"]) == ["helps"]
     text = shown._repr_markdown_()
+    assert text.startswith("**Recorded runs of chapter 00**")  # quick runs: not called full-mode
     assert "0 of 1 verdicts came out the same" in text and "5 seeds: no clear effect" in text
-    assert "this version of the chapter's code" in text and "an earlier version" in text
+    assert "this version of the chapter's code" in text
+    changed = reference_runs("00", reference, notebooks=chapter(tmp_path / "b", extra="  # edited"))
+    assert [r["current"] for r in changed.records] == [False, False]
+    assert "an earlier version of the chapter's code" in changed._repr_markdown_()
+    # a run of other code is no second run of the same code: its verdicts are not lined up cell by cell
+    third = run_course(quick=True, threads=2, out=tmp_path / "three", notebooks=tmp_path / "b")
+    record_run(third, reference)  # replaces quick-2-thread with a run of the edited chapter
+    mixed = reference_runs("00", reference, notebooks=course)._repr_markdown_()
+    assert "different versions of the chapter's code, so their verdicts are not compared" in mixed
     assert "No recorded runs of chapter 00" in reference_runs("00", tmp_path / "nowhere")._repr_markdown_()
 
 
