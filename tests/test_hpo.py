@@ -224,12 +224,13 @@ def test_a_killed_worker_leaves_the_study_readable_and_its_trial_runs_again(tmp_
     assert states == ["COMPLETE", "COMPLETE", "RUNNING"]  # readable, the finished trials intact
     lost = study.trials[2].params
     if file.endswith(".db"):
-        time.sleep(2.5)  # the heartbeat's grace period (2 x 1 s) runs out
+        time.sleep(3.5)  # the heartbeat's grace period (2 x 1 s) runs out, with room for a loaded machine
     resumed = search(hang_on_third, {"lr": log_uniform(1e-4, 1e-1)}, strategy="random", trials=5, study="killed",
                      storage=open_storage(storage, heartbeat=1), progress=False)
     table = trials_table(resumed)
     assert list(table["state"]) == ["complete", "complete", "fail", "complete", "complete", "complete"]
-    assert resumed.trials[3].params == lost and resumed.trials[3].system_attrs["failed_trial"] == 2  # run again
+    again = [t for t in resumed.trials[3:] if t.system_attrs.get("failed_trial") == 2]
+    assert len(again) == 1 and again[0].params == lost, [(t.params, t.system_attrs) for t in resumed.trials[3:]]
     assert table["lr"].iloc[:2].tolist() == [t.params["lr"] for t in study.trials[:2]]
 
 
