@@ -13,6 +13,18 @@ standard deviation over the repetitions, and the gap to the grid's best within e
 repetition. Goal (issue 12): TPE with pruning within 0.3 points of the grid's best using at
 most 25% of the grid's epochs.
 
+The goal is met when the 95% interval of the gap (over repetitions) lies within 0.3 points,
+missed when it lies beyond, and not settled otherwise.
+
+Result on the 2-core CPU we develop on (full mode, 3 repetitions, torch 2.14, optuna 5.0,
+load average about 3): the grid's best was 84.4 ± 0.8% validation accuracy (83.5 ± 1.5% test)
+for 630 epochs. With a quarter of them (150 epochs), random search ended 0.73 ± 0.61 points
+below it, TPE 0.07 ± 0.76, TPE with median pruning 0.33 ± 1.10 (29 trials, 16 pruned) and TPE
+with Hyperband 0.40 ± 1.11 (22 trials, 14 pruned). Three repetitions with a 1,000-image
+validation set (about 1.1 points of noise per run) cannot tell 0.3 points apart: the goal is
+not settled by them. Pruning let TPE try twice as many settings for the same epochs, which
+on this three-parameter space did not find better ones than TPE alone.
+
     python bench/hpo_efficiency.py [--repetitions 3] [--quick]
 
 Quick mode (about a minute on a 2-core CPU): 1,000 training images, 6 epochs per trial, 2
@@ -22,6 +34,7 @@ repetitions; a smoke run whose numbers are noisy.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -30,8 +43,8 @@ import time
 import optuna
 import torch
 
-from nbhelpers import (MLP, evaluate, fashion_mnist, fit, log_uniform, search, seed_everything, trials_table,
-                       uniform)
+from nbhelpers import (MLP, evaluate, fashion_mnist, fit, log_uniform, mean_ci, search, seed_everything,
+                       trials_table, uniform)
 
 GOAL_POINTS, GOAL_SHARE = 0.3, 0.25
 
@@ -117,12 +130,14 @@ def main() -> None:
               f"{statistics.mean(r['seconds'] for r in rows):>8.1f}")
     for name in ("TPE + median", "TPE + hyperband"):
         rows = results[name]
-        gap = statistics.mean(g["valid"] - r["valid"] for r, g in zip(rows, grid)) * 100
+        gaps = [(g["valid"] - r["valid"]) * 100 for r, g in zip(rows, grid)]
+        gap, low, high = mean_ci(gaps) if len(gaps) > 1 else (gaps[0], math.nan, math.nan)
         share = statistics.mean(r["epochs"] / g["epochs"] for r, g in zip(rows, grid))
-        met = round(gap, 6) <= GOAL_POINTS and share <= GOAL_SHARE  # accuracies are multiples of 0.1 points
+        verdict = ("NOT met: it spent more" if share > GOAL_SHARE else "met" if round(high, 6) <= GOAL_POINTS
+                   else "NOT met" if round(low, 6) > GOAL_POINTS else "not settled by these repetitions")
         print(f"goal: {name} within {GOAL_POINTS} points of the grid's best validation accuracy with at most "
-              f"{GOAL_SHARE:.0%} of its epochs: {gap:.2f} points below, {share:.0%} of the epochs -> "
-              f"{'met' if met else 'NOT met'}")
+              f"{GOAL_SHARE:.0%} of its epochs: {gap:.2f} points below (95% interval {low:.2f} to {high:.2f}) with "
+              f"{share:.0%} of the epochs -> {verdict}")
     print(f"load average after {os.getloadavg()[0]:.2f}")
 
 
