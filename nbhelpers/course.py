@@ -81,8 +81,13 @@ def run_course(quick: bool = False, threads: int | None = None, chapters: list[s
         paths = [p for p in paths if p.name[:2] in chapters]
     conditions = _conditions(threads, quick)
     label = f"{conditions['mode']}-{conditions['torch threads']}-thread"
-    out = Path(out or CLONE / "build" / label)
+    out = Path(out or CLONE / "build" / label).resolve()  # the kernels run in the notebooks' folder
     out.mkdir(parents=True, exist_ok=True)
+    reused = len(list((out / "cache").glob("*.json")))
+    if reused:
+        conditions["cached runs read back"] = reused
+        print(f"{out / 'cache'} holds {reused} runs from an earlier run: they are read back, so the wall "
+              "times below count only what trains now (a new --out measures everything)", flush=True)
     env = {"NBH_QUICK": "1" if quick else "0", "NBH_CACHE": str(out / "cache"),
            **({"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)} if threads else {})}
     saved = {k: os.environ.get(k) for k in env}

@@ -98,7 +98,7 @@ def test_make_lab_opens_the_learners_folder_which_git_ignores():
     assert "my-notebooks/" in (root / ".gitignore").read_text().splitlines()
 
 
-def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp_path):
+def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp_path, monkeypatch):
     import nbformat
 
     from nbhelpers.course import compare_runs, record_run, reference_runs, run_course
@@ -108,16 +108,22 @@ def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp
         cell = nbformat.v4.new_code_cell(
             "import os\nwords = 'helps' if os.environ['OMP_NUM_THREADS'] == '1' else 'no clear effect'\n"
             "print(f'flip minus none: +1.0 points (95% CI +0.2 to +1.8, 5 seeds: {words}), threads', "
-            f"os.environ['OMP_NUM_THREADS']){extra}")
+            f"os.environ['OMP_NUM_THREADS'], 'cache', os.environ['NBH_CACHE']){extra}")
         nbformat.write(nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
                        folder / "00_tiny.ipynb")
         return folder
 
     course = chapter(tmp_path / "a")
-    first = run_course(quick=True, threads=1, out=tmp_path / "one", notebooks=course)
+    monkeypatch.chdir(tmp_path)  # a relative --out: the kernels, which run in the notebooks' folder, find the same cache
+    first = run_course(quick=True, threads=1, out="one", notebooks=course)
     second = run_course(quick=True, threads=2, out=tmp_path / "two", notebooks=course)
     executed = nbformat.read(first / "00_tiny.ipynb", as_version=4)
     assert "threads 1" in executed.cells[0].outputs[0]["text"]  # the kernel ran with the thread count asked for
+    assert executed.cells[0].outputs[0]["text"].split("cache ")[1].strip() == str(tmp_path.resolve() / "one" / "cache")
+    (first / "cache").mkdir()
+    (first / "cache" / "run.json").write_text("{}")
+    assert "| cached runs read back | 1 |" in (run_course(quick=True, threads=1, out="one", notebooks=course)
+                                               / "RUN.md").read_text()  # a rerun into the same folder says so
     run = executed.metadata["nbhelpers_run"]
     assert run["torch threads"] == 1 and run["mode"] == "quick" and run["wall seconds"] > 0 and run["torch"]
     assert "| torch threads | 1 |" in (first / "RUN.md").read_text()
