@@ -87,6 +87,33 @@ def test_search_panel_runs_continues_and_stops_between_trials():
     assert "random: " in repr(panel)
 
 
+def test_search_panel_stop_ends_the_trial_in_progress_when_fit_takes_the_callbacks():
+    pytest.importorskip("ipywidgets")
+    import torch
+
+    from nbhelpers import MLP, fit
+
+    x, y = torch.randn(64, 4), torch.randint(0, 2, (64,))
+    epochs_run = []
+
+    def train(lr, callbacks=()):
+        result = fit(MLP(4, 2, width=8), ((x, y), (x, y)), epochs=10_000, lr=lr, batch_size=8, callbacks=callbacks,
+                     progress=False)  # would run for minutes: only Stop ends it
+        epochs_run.append(len(result.history))
+        return result
+
+    panel = search_panel(train, {"lr": log_uniform(1e-3, 1e-1)}, trials=3)
+    panel.strategy.value = "random"
+    panel.start()
+    time.sleep(2)  # the first trial is training
+    panel.stop()
+    assert panel.wait(30), "Stop did not end the trial in progress"
+    assert len(epochs_run) == 1 and epochs_run[0] < 10_000  # fit stopped inside the trial, and no trial followed
+    assert panel.status.value.startswith("random: stopped in trial 1; Run again continues")
+    with pytest.raises(ValueError, match="search\\(\\): `callbacks` must be None: callbacks need score\\(\\) to take"):
+        search(score, {"lr": [0.01]}, callbacks=[], storage=":memory:", progress=False)
+
+
 def test_search_panel_offers_grid_and_pruners_when_they_apply():
     pytest.importorskip("ipywidgets")
 

@@ -22,11 +22,12 @@ import os
 import signal
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._checks import COUNT, FLAG, SEED, Instance, Optional, Rule, checked, fail
+from ..training.fit_arguments import FIT_ARGUMENTS
 from ..device import quick_mode
 from ..evaluation.seeds import better_for
 from ..runs import NOT_SERVED, TRAIN_FN, check_names, function_identity, run_once
@@ -58,6 +59,7 @@ class Job:
     takes_seed: bool
     name: str
     storage: Any
+    callbacks: tuple = ()
     journal: bool = False
 
     def objective(self, trial: optuna.Trial) -> float:
@@ -68,9 +70,10 @@ class Job:
             trial.set_user_attr("worker", worker_name())
         params = suggest(trial, self.space)
         pruning = PruningCallback(trial, self.metric) if self.takes_callbacks else None
+        callbacks = [pruning, *self.callbacks] if pruning else None
         try:
             _, record = run_once(self.train_fn, function_identity(self.train_fn), params,
-                                 self.seed if self.takes_seed else None, None, [pruning] if pruning else None, "search")
+                                 self.seed if self.takes_seed else None, None, callbacks, "search")
         except KeyboardInterrupt:  # Ctrl-C outside fit (fit catches its own): run this trial again next time too
             trial.set_user_attr("nbhelpers", {"interrupted": True})
             raise
@@ -216,10 +219,11 @@ def run_workers(job: Job, study: optuna.Study, target: int, started_at: int, wor
 
 @checked(train_fn=TRAIN_FN, space=SPACE, strategy=STRATEGY, trials=Optional(COUNT), pruner=PRUNER, metric=METRIC,
          study=Optional(Instance(str, "a study name")), storage=STORAGE, seed=Optional(SEED), workers=COUNT,
-         progress=FLAG)
+         callbacks=Optional(FIT_ARGUMENTS["callbacks"]), progress=FLAG)
 def search(train_fn: Callable, space: Mapping[str, Any], *, strategy: str | Any = "tpe", trials: int | None = None,
            pruner: str | Any | None = None, metric: str = "valid_accuracy", study: str | None = None,
-           storage: Any = None, seed: int | None = 0, workers: int = 1, progress: bool = True) -> optuna.Study:
+           storage: Any = None, seed: int | None = 0, workers: int = 1, callbacks: Sequence | None = None,
+           progress: bool = True) -> optuna.Study:
     """Search ``space`` for the parameters of ``train_fn`` that give the best ``metric``; return the Optuna study.
 
     ``space``: ``{"lr": log_uniform(1e-4, 1e-1), "width": [32, 64, 128]}``, a list being a set
@@ -237,7 +241,9 @@ def search(train_fn: Callable, space: Mapping[str, Any], *, strategy: str | Any 
     processes), a database URL (``"postgresql+psycopg://user@host/db"``, for many machines)
     or anything `open_storage` takes. ``workers`` > 1 forks that many processes on this
     machine (Linux, macOS) that share the study; on other machines run the same call with
-    the same ``study`` and ``storage`` (and each its own ``seed``).
+    the same ``study`` and ``storage`` (and each its own ``seed``). ``callbacks``: more `fit`
+    callbacks for every trial, beside the pruner's (a panel's Stop button ends the trial in
+    progress through one); they too need ``train_fn`` to pass its ``callbacks`` on.
 
     See `trials_table` for the results and `plot_history` for the picture.
 
@@ -253,16 +259,18 @@ def search(train_fn: Callable, space: Mapping[str, Any], *, strategy: str | Any 
     takes_callbacks, takes_seed = check_names("search", train_fn, list(space), "space", "search")
     if strategy == "grid":
         space = grid_of("search", space)
-    if pruner is not None and not takes_callbacks:
-        raise fail("search", "pruner", f"None: pruning needs {getattr(train_fn, '__name__', 'train_fn')}() to take "
-                   "`callbacks` and pass them on to fit", pruner)
+    for name, value, words in (("pruner", pruner, "pruning needs"), ("callbacks", callbacks, "callbacks need")):
+        if value is not None and not takes_callbacks:
+            raise fail("search", name, f"None: {words} {getattr(train_fn, '__name__', 'train_fn')}() to take "
+                       "`callbacks` and pass them on to fit", value)
     kind = kind_of(storage)
     if workers > 1:
         _check_workers(kind, storage, workers)
     target = trials or DEFAULT_TRIALS
     if strategy == "grid":
         target = min(trials or math.inf, grid_size(space))
-    job = Job(train_fn, space, strategy, pruner, metric, seed, takes_callbacks, takes_seed, study or "", storage)
+    job = Job(train_fn, space, strategy, pruner, metric, seed, takes_callbacks, takes_seed, study or "", storage,
+              tuple(callbacks or ()))
     job.name = study or default_name(job)
     import optuna
 

@@ -3,8 +3,9 @@
 A thin view over `search`: each press runs a study kept for that strategy and pruner (in
 memory unless ``storage`` is given) one trial at a time, in a `LatestWins` worker thread,
 and redraws `plot_history` after every trial. Pressing Run again with a larger budget
-continues the same study (finished trials are never run again); Stop ends the search after
-the trial in progress. No training code here: `search` trains, `plot_history` draws.
+continues the same study (finished trials are never run again); Stop ends the search inside
+the trial in progress when the train function takes ``callbacks`` (that trial runs again on the
+next Run), else after it. No training code here: `search` trains, `plot_history` draws.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..hpo.strategies import PRUNERS, STRATEGIES
 from ..plots import figure_png
 from ..runs import TRAIN_FN, check_names
 from ._worker import LatestWins
+from .panel import StopOnEvent
 
 
 class SearchPanel:
@@ -31,12 +33,12 @@ class SearchPanel:
     controls), ``run_button``, ``stop_button``, ``image`` (the history PNG), ``status``.
 
     ``run()`` searches with the current controls in this thread and returns the study;
-    ``start()`` (the Run button) does it in the worker thread, ``stop()`` ends it after the
-    trial in progress. ``studies`` holds every study run so far, by ``(strategy, pruner)``.
+    ``start()`` (the Run button) does it in the worker thread, ``stop()`` ends it (inside the
+    trial in progress when ``train_fn`` passes ``callbacks`` on to `fit`, else after it). ``studies`` holds every study run so far, by ``(strategy, pruner)``.
     """
 
     def __init__(self, train_fn: Callable, space: Mapping[str, Any], *, strategies: list[str], pruners: list,
-                 trials: int, metric: str, seed: int, storage: Any, x: str) -> None:
+                 takes_callbacks: bool, trials: int, metric: str, seed: int, storage: Any, x: str) -> None:
         import ipywidgets as w
 
         self.train_fn, self.space, self.metric, self.seed = train_fn, space, metric, seed
@@ -44,6 +46,7 @@ class SearchPanel:
         self.studies: dict[tuple, Any] = {}
         self.draws, self.last_error, self._lock = 0, None, threading.Lock()
         self._worker = LatestWins(self._search, name="nbh-search")
+        self._stop_inside = [StopOnEvent(self._worker.stop_event)] if takes_callbacks else None
         wide = dict(style={"description_width": "initial"}, layout=w.Layout(width="300px"))
         self.strategy = w.Dropdown(options=strategies, value="tpe" if "tpe" in strategies else strategies[0],
                                    description="strategy", **wide)
@@ -75,9 +78,10 @@ class SearchPanel:
         self._worker.submit(self.choice())
 
     def stop(self) -> None:
-        """End the search in progress after its current trial (what Stop does)."""
+        """End the search in progress (what Stop does): inside its current trial if it can, else after it."""
         if self._worker.stop() is not None:
-            self._write("stopping after the trial in progress...")
+            self._write("stopping the trial in progress..." if self._stop_inside else
+                        "stopping after the trial in progress...")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the worker is idle; False if ``timeout`` seconds ran out first."""
@@ -92,12 +96,18 @@ class SearchPanel:
             for target in range(done + 1, trials + 1):  # one trial per call: the picture after each
                 if self._worker.stop_event.is_set():
                     break
-                study = search(self.train_fn, self.space, strategy=strategy, pruner=pruner, trials=target,
-                               metric=self.metric, study=f"panel {label}", storage=self.storage, seed=self.seed,
-                               progress=False)
+                try:
+                    study = search(self.train_fn, self.space, strategy=strategy, pruner=pruner, trials=target,
+                                   metric=self.metric, study=f"panel {label}", storage=self.storage, seed=self.seed,
+                                   callbacks=self._stop_inside, progress=False)
+                except KeyboardInterrupt:  # Stop inside a trial: search keeps the finished ones and ends
+                    if not self._worker.stop_event.is_set():
+                        raise
+                    self._write(f"{label}: stopped in trial {target}; Run again continues (that trial runs again)")
+                    break
                 self.studies[(strategy, pruner)] = study
                 self.draw()
-            if study is None:
+            if study is None and not self._worker.stop_event.is_set():
                 self._write(f"{label}: nothing to run")
             return study
         except Exception as error:  # shown in the panel: the worker thread has nowhere else to report
@@ -167,4 +177,4 @@ def search_panel(train_fn: Callable, space: Mapping[str, Any], *, trials: int = 
     grid = all(not isinstance(values, Range) for values in space.values())
     strategies = [s for s in STRATEGIES if grid or s != "grid"]
     return SearchPanel(train_fn, space, strategies=strategies, pruners=list(PRUNERS) if takes_callbacks else [],
-                       trials=trials, metric=metric, seed=seed, storage=storage, x=x)
+                       takes_callbacks=takes_callbacks, trials=trials, metric=metric, seed=seed, storage=storage, x=x)
