@@ -132,11 +132,11 @@ def test_model_mode_requires_grad_and_grad_are_left_as_they_were():
     before = state(model)
     x = quadrant_data(4, 3)[0]
     for method in METHODS:
-        attribute(model, x, method=method)
+        attribute(model, x, method=method, steps=4)
     activation_maps(model, x)
     embeddings(model, (x, torch.zeros(4, dtype=torch.long)))
     confidently_wrong(model, (x, torch.zeros(4, dtype=torch.long)))
-    randomization_check(model, x, method=METHODS)
+    randomization_check(model, x, method=METHODS, steps=4)
     after = state(model)
     assert before[0] == after[0]
     for (rg0, g0), (rg1, g1) in zip(before[1], after[1]):
@@ -292,7 +292,13 @@ def test_figures_draw_what_they_are_given(trained):
     fig = plot_attributions(x, maps, torch.ones(3, dtype=torch.long), ["none", "patch"])
     assert isinstance(fig, Figure) and len(fig.axes) == 3 * 4
     assert [ax.get_title() for ax in fig.axes[:4]] == ["image", *METHODS]
-    assert fig.axes[2].images[-1].get_cmap().name == "bwr"  # integrated gradients are signed
+    ig = fig.axes[2].images[-1].get_array()  # integrated gradients are signed: blue against, red for the class
+    cam = fig.axes[3].images[-1].get_array()  # Grad-CAM: inferno, transparent where the map is 0
+    signed = maps["integrated_gradients"][0]
+    assert ig.shape == (16, 16, 4) and ig[..., 3].max() == pytest.approx(0.6)
+    assert ig[..., 0].flatten()[int(signed.argmax())] == pytest.approx(1.0, abs=0.02)   # red at the largest
+    assert ig[..., 2].flatten()[int(signed.argmin())] == pytest.approx(1.0, abs=0.02)   # blue at the smallest
+    assert bool((cam[..., 3][maps["grad_cam"][0].numpy() == 0] == 0).all())
     assert fig.axes[0].get_ylabel() == "patch"
     with pytest.raises(ValueError, match=r"plot_attributions\(\): `maps` must be maps shaped like the images"):
         plot_attributions(x, {"wrong": torch.zeros(3, 8, 8)})
