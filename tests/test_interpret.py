@@ -90,6 +90,17 @@ def test_target_none_explains_the_predicted_class_and_a_tensor_one_per_image(tra
     assert not torch.allclose(both[0], attribute(model, x[:1], target=1)[0], atol=1e-6)
 
 
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+def test_maps_are_computed_where_the_reader_turned_gradients_off(trained, mode):
+    model, test = trained
+    x = patched(test, 2)
+    expected = {m: attribute(model, x, method=m, steps=4) for m in METHODS}
+    with mode():
+        for m in METHODS:
+            assert torch.equal(attribute(model, x, method=m, steps=4), expected[m])
+        assert len(randomization_check(model, x, method="grad_cam")) == 4
+
+
 def test_saliency_is_the_absolute_gradient_largest_over_channels():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Tanh(), nn.Flatten(), nn.Linear(4 * 36, 3))
