@@ -311,8 +311,9 @@ def plot_confusion(scores, y, classes: Sequence[str] | None = None, *, positive:
     return draw_confusion(counts, title)
 
 
-def draw_confusion(counts: pd.DataFrame, title: str = "", ax=None) -> Figure:
-    """The picture of `plot_confusion` from a table of counts (the threshold panel draws it too)."""
+def draw_confusion(counts: pd.DataFrame, title: str = "", ax=None, colorbar: bool = True) -> Figure:
+    """The picture of `plot_confusion` from a table of counts (the threshold panel draws it too,
+    on its own axes ``ax`` and without the colour bar)."""
     from ..plots._figure import figure_class
 
     n = len(counts)
@@ -323,7 +324,8 @@ def draw_confusion(counts: pd.DataFrame, title: str = "", ax=None) -> Figure:
         fig = figure_class()(figsize=(side + 0.8, side), layout="constrained")
         ax = fig.add_subplot()
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    ax.figure.colorbar(image, ax=ax, shrink=0.8, label="share of the true class")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, shrink=0.8, label="share of the true class")
     for i in range(n):
         for j in range(n):
             ax.text(j, i, f"{int(values[i, j])}", ha="center", va="center", fontsize=8 if n > 6 else 10,

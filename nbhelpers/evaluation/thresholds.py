@@ -136,7 +136,7 @@ def plot_threshold(scores, y, threshold: float = 0.5, *, positive: int | None = 
 
     >>> import numpy as np
     >>> len(plot_threshold(np.array([0.2, 0.6, 0.9]), [0, 1, 1], 0.5).axes)
-    4
+    3
     """
     score, truth = positive_scores("plot_threshold", scores, y, positive, logits)
     table = _table(score, truth, np.union1d(np.unique(score), [0.0, 1.0]), cost_fp, cost_fn)
@@ -160,21 +160,23 @@ def draw_threshold(table: pd.DataFrame, threshold: float, cost_fp: float, cost_f
         names = names[::-1]  # negative first
     now = _row(table, threshold, cost_fp, cost_fn)
     best = least_cost(table, cost_fp, cost_fn)
-    fig = figure_class()(figsize=(9.0, 3.4), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[1.5, 1])
-    left.step(table["threshold"], table["cost"], where="post", color="C3", label="total cost")
+    fig = figure_class()(figsize=(9.0, 3.4))  # fixed margins: a constrained layout triples the time of a redraw
+    fig.subplots_adjust(left=0.08, right=0.97, bottom=0.15, top=0.86 if title else 0.9, wspace=0.45)
+    left, right = fig.subplots(1, 2, width_ratios=[1.6, 1])
+    left.step(table["threshold"], table["cost"], where="pre", color="C3", label="total cost")
     left.axvline(threshold, color="0.2", lw=1.2, label=f"threshold {threshold:.2f}: cost {now['cost']:g}")
     left.plot([best], [_row(table, best, cost_fp, cost_fn)["cost"]], "v", color="C3", ms=9,
               label=f"least cost at {best:.2f}")
     left.set(xlabel=f"threshold on p({names[1]})", ylabel=f"cost (FP x {cost_fp:g} + FN x {cost_fn:g})", xlim=(0, 1))
     twin = left.twinx()
     for column, color in (("sensitivity", "C0"), ("specificity", "C2")):
-        twin.step(table["threshold"], table[column], where="post", color=color, lw=1, alpha=0.7, label=column)
+        twin.step(table["threshold"], table[column], where="pre", color=color, lw=1, alpha=0.7, label=column)
     twin.set(ylim=(0, 1.02), ylabel="sensitivity, specificity")
     lines = left.get_legend_handles_labels(), twin.get_legend_handles_labels()
-    left.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=7, loc="upper center")
+    left.legend(lines[0][0] + lines[1][0], lines[0][1] + lines[1][1], fontsize=7, loc="best")
+    left.set_ylim(bottom=0)
     counts = pd.DataFrame([[now["tn"], now["fp"]], [now["fn"], now["tp"]]], index=names, columns=names)
-    draw_confusion(counts, ax=right)
+    draw_confusion(counts, ax=right, colorbar=False)
     right.set_title(f"sensitivity {now['sensitivity']:.1%}, specificity {now['specificity']:.1%}", fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
