@@ -43,6 +43,9 @@ from .evaluation import (at_prevalence, best_threshold, bootstrap, class_report,
                          plot_prevalence, plot_reliability, plot_threshold, reliability_table, selection_bias,
                          threshold_table)
 from .ui import threshold_panel
+# chapter 08: interpretation
+from .interpret import (activation_maps, attribute, confidently_wrong, embeddings, plot_activation_maps,
+                        plot_attributions, plot_confidently_wrong, plot_randomization, plot_tsne, randomization_check)
 
 __all__ = [
     # data
@@ -84,6 +87,9 @@ __all__ = [
     "cross_validate", "expected_calibration_error", "fit_temperature", "plot_bootstrap", "plot_confusion",
     "plot_prevalence", "plot_reliability", "plot_threshold", "reliability_table", "selection_bias", "threshold_panel",
     "threshold_table",
+    # chapter 08: interpretation
+    "activation_maps", "attribute", "confidently_wrong", "embeddings", "plot_activation_maps", "plot_attributions",
+    "plot_confidently_wrong", "plot_randomization", "plot_tsne", "randomization_check",
 ]
 
 
