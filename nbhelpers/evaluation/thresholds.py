@@ -249,6 +249,8 @@ def plot_prevalence(table: pd.DataFrame, title: str = "") -> Figure:
     if "measured" in table.attrs:
         ax.axvline(table.attrs["measured"], color="0.6", lw=1, label="prevalence measured")
     ax.set(xscale="log", xlabel="prevalence of the positive class", ylabel="%", ylim=(0, 101))
+    ax.set_xticks(table["prevalence"], [f"{100 * p:g}%" for p in table["prevalence"]], fontsize=8)  # not 10^-3
+    ax.minorticks_off()
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     if title:
