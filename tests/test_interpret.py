@@ -90,6 +90,17 @@ def test_target_none_explains_the_predicted_class_and_a_tensor_one_per_image(tra
     assert not torch.allclose(both[0], attribute(model, x[:1], target=1)[0], atol=1e-6)
 
 
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+def test_maps_are_computed_where_the_reader_turned_gradients_off(trained, mode):
+    model, test = trained
+    x = patched(test, 2)
+    expected = {m: attribute(model, x, method=m, steps=4) for m in METHODS}
+    with mode():
+        for m in METHODS:
+            assert torch.equal(attribute(model, x, method=m, steps=4), expected[m])
+        assert len(randomization_check(model, x, method="grad_cam")) == 4
+
+
 def test_saliency_is_the_absolute_gradient_largest_over_channels():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.Tanh(), nn.Flatten(), nn.Linear(4 * 36, 3))
@@ -132,11 +143,11 @@ def test_model_mode_requires_grad_and_grad_are_left_as_they_were():
     before = state(model)
     x = quadrant_data(4, 3)[0]
     for method in METHODS:
-        attribute(model, x, method=method)
+        attribute(model, x, method=method, steps=4)
     activation_maps(model, x)
     embeddings(model, (x, torch.zeros(4, dtype=torch.long)))
     confidently_wrong(model, (x, torch.zeros(4, dtype=torch.long)))
-    randomization_check(model, x, method=METHODS)
+    randomization_check(model, x, method=METHODS, steps=4)
     after = state(model)
     assert before[0] == after[0]
     for (rg0, g0), (rg1, g1) in zip(before[1], after[1]):
@@ -292,7 +303,13 @@ def test_figures_draw_what_they_are_given(trained):
     fig = plot_attributions(x, maps, torch.ones(3, dtype=torch.long), ["none", "patch"])
     assert isinstance(fig, Figure) and len(fig.axes) == 3 * 4
     assert [ax.get_title() for ax in fig.axes[:4]] == ["image", *METHODS]
-    assert fig.axes[2].images[-1].get_cmap().name == "bwr"  # integrated gradients are signed
+    ig = fig.axes[2].images[-1].get_array()  # integrated gradients are signed: blue against, red for the class
+    cam = fig.axes[3].images[-1].get_array()  # Grad-CAM: inferno, transparent where the map is 0
+    signed = maps["integrated_gradients"][0]
+    assert ig.shape == (16, 16, 4) and ig[..., 3].max() == pytest.approx(0.6)
+    assert ig[..., 0].flatten()[int(signed.argmax())] == pytest.approx(1.0, abs=0.02)   # red at the largest
+    assert ig[..., 2].flatten()[int(signed.argmin())] == pytest.approx(1.0, abs=0.02)   # blue at the smallest
+    assert bool((cam[..., 3][maps["grad_cam"][0].numpy() == 0] == 0).all())
     assert fig.axes[0].get_ylabel() == "patch"
     with pytest.raises(ValueError, match=r"plot_attributions\(\): `maps` must be maps shaped like the images"):
         plot_attributions(x, {"wrong": torch.zeros(3, 8, 8)})

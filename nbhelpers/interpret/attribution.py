@@ -31,10 +31,18 @@ from ._common import IMAGES, LAYER, STEPS, TARGET, find_layer, inspecting, on_mo
 
 def compute_maps(func: str, model: nn.Module, x: torch.Tensor, method: str, target, layer_module: nn.Module | None,
                  steps: int) -> torch.Tensor:
-    """Maps ``N x H x W`` of ``model`` (already in `inspecting`) for inputs ``x`` on its device."""
+    """Maps ``N x H x W`` of ``model`` (already in `inspecting`) for inputs ``x`` on its device; with
+    gradients on even where the reader's code turned them off (``no_grad``, ``inference_mode``)."""
+    with torch.inference_mode(False), torch.enable_grad():
+        if isinstance(target, torch.Tensor):
+            target = target.clone()  # a tensor made under inference_mode cannot take part in autograd
+        return _maps(func, model, x.detach().clone(), method, target, layer_module, steps)
+
+
+def _maps(func, model, x, method, target, layer_module, steps) -> torch.Tensor:
     from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam, Saliency
 
-    x = x.detach().clone().requires_grad_(True)
+    x.requires_grad_(True)
     if method == "saliency":
         return Saliency(model).attribute(x, target=target, abs=True).amax(1).detach()
     if method == "integrated_gradients":

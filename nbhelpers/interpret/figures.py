@@ -49,6 +49,20 @@ def _picture(image: torch.Tensor, mean_std) -> tuple:
     return image[:3].permute(1, 2, 0).numpy(), None
 
 
+def _overlay(values: torch.Tensor, alpha: float):
+    """RGBA of a map scaled to its largest absolute value: the colour from "inferno" (a non-negative
+    map) or "bwr" (a signed one), the opacity ``alpha`` times the magnitude, so where the map
+    is near 0 the image shows through."""
+    from matplotlib import colormaps
+
+    values = values.detach().float().cpu()
+    scaled = values / (float(values.abs().max()) or 1.0)
+    signed = bool((values < 0).any())
+    rgba = colormaps["bwr" if signed else "inferno"]((scaled.numpy() + 1) / 2 if signed else scaled.numpy())
+    rgba[..., 3] = alpha * scaled.abs().numpy()
+    return rgba
+
+
 def _name(label: int, classes) -> str:
     return classes[label] if classes is not None and label < len(classes) else str(label)
 
@@ -63,9 +77,10 @@ def plot_attributions(images: torch.Tensor, maps: torch.Tensor | Mapping[str, to
 
     ``maps`` is one tensor ``N x H x W`` (from `attribute`) or a dict ``{name: maps}`` for
     several methods side by side. Each map is scaled to its own largest absolute value
-    (only where it points matters in the picture, not its units): a non-negative map in
-    "inferno", a signed one (integrated gradients) in blue (against) and red (for the
-    class). ``labels`` name the rows (with ``classes``); ``mean_std`` undoes the
+    (only where it points matters in the picture, not its units) and drawn over the image
+    with an opacity that grows with its magnitude (``alpha`` at the largest): a non-negative
+    map in "inferno", a signed one (integrated gradients) in blue (against the class) and red
+    (for it). ``labels`` name the rows (with ``classes``); ``mean_std`` undoes the
     normalization for the picture of the image.
 
     Examples
@@ -91,12 +106,8 @@ def plot_attributions(images: torch.Tensor, maps: torch.Tensor | Mapping[str, to
         if labels is not None:
             axes[i, 0].set_ylabel(_name(int(labels[i]), classes), fontsize=9)
         for j, (name, m) in enumerate(maps.items(), 1):
-            values = m[i].detach().float().cpu()
-            scale = float(values.abs().max()) or 1.0
-            signed = bool((values < 0).any())
             axes[i, j].imshow(picture, cmap=cmap)
-            axes[i, j].imshow((values / scale).numpy(), cmap="bwr" if signed else "inferno", alpha=alpha,
-                              vmin=-1 if signed else 0, vmax=1)
+            axes[i, j].imshow(_overlay(m[i], alpha))
         for ax in axes[i]:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -140,9 +151,10 @@ def plot_randomization(table: pd.DataFrame, title: str | None = None) -> Figure:
     steps = table.drop_duplicates("step").sort_values("step")
     ax.set_xticks(steps["step"].tolist(), steps["layer"].tolist(), rotation=60, ha="right", fontsize=8)
     ax.axhline(0, color="0.5", lw=0.8)
-    ax.set_ylim(min(-0.2, float(table["similarity"].min()) - 0.05), 1.05)
+    low = table["similarity"] - (table["similarity_sd"] if "similarity_sd" in table else 0)
+    ax.set_ylim(max(-1.05, min(-0.2, float(low.min()) - 0.05)), 1.05)
     ax.set_xlabel("layers randomized, from the output down (cumulative)")
-    ax.set_ylabel("rank correlation with the trained maps")
+    ax.set_ylabel("similarity to the trained maps\n(Spearman's rho)")
     ax.legend(fontsize=8)
     ax.set_title(title or "Do the maps change when the weights are randomized?", fontsize=10)
     return fig

@@ -83,7 +83,7 @@ def confidently_wrong(model: nn.Module, data_split: tuple[torch.Tensor, torch.Te
 def plot_confidently_wrong(data_split: tuple[torch.Tensor, torch.Tensor], table: pd.DataFrame,
                            classes: Sequence[str] | None = None, *, columns: int = 8,
                            mean_std: tuple[float, float] | None = None, title: str | None = None) -> Figure:
-    """The images of `confidently_wrong`'s table, each titled "true → predicted" with the confidence.
+    """The images of `confidently_wrong`'s table, each titled with its true class, then "→ predicted" and the confidence.
 
     ``data_split`` is the split the table was made on (``index`` are its rows). Drawn as
     `show_images` draws images (dark on light, one channel); ``mean_std`` undoes the
@@ -111,7 +111,7 @@ def plot_confidently_wrong(data_split: tuple[torch.Tensor, torch.Tensor], table:
     name = (lambda v: classes[v] if classes is not None and isinstance(v, int) and v < len(classes) else str(v))
     cols = max(1, min(columns, len(table)))
     rows = max(1, -(-len(table) // cols))
-    fig = figure_class()(figsize=(1.45 * cols, 1.7 * rows + (0.3 if title else 0)), layout="constrained")
+    fig = figure_class()(figsize=(1.5 * cols, 1.8 * rows + (0.3 if title else 0)), layout="constrained")
     for i, row in enumerate(table.itertuples(index=False)):
         ax = fig.add_subplot(rows, cols, i + 1)
         image = x[int(row.index)].detach().float().cpu()
@@ -121,7 +121,7 @@ def plot_confidently_wrong(data_split: tuple[torch.Tensor, torch.Tensor], table:
             ax.imshow(((image - image.min()) / (image.max() - image.min()).clamp_min(1e-12)).permute(1, 2, 0).numpy())
         else:
             ax.imshow(image.reshape(image.shape[-2:]).numpy() if image.ndim >= 2 else image[None].numpy(), cmap="gray_r")
-        ax.set_title(f"{name(row.true)} → {name(row.predicted)}\n{row.confidence:.0%}", fontsize=7)
+        ax.set_title(f"{name(row.true)}\n→ {name(row.predicted)} {row.confidence:.0%}", fontsize=7)
         ax.axis("off")
     if title:
         fig.suptitle(title)

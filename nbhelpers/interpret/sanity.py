@@ -116,9 +116,11 @@ def randomization_check(model: nn.Module, images: torch.Tensor, method: str | Se
         cam_layer = dict(model.named_modules()).get(layer_name)
         trained = {m: compute_maps("randomization_check", model, x, m, target, cam_layer, steps) for m in methods}
     rows = [_row(0, "(trained)", m, rank_similarity(trained[m], trained[m])) for m in methods]
-    twin = copy.deepcopy(model)
+    with torch.inference_mode(False):  # the copy's weights must be ordinary tensors, whatever the reader's mode
+        twin = copy.deepcopy(model)
     cam_layer = dict(twin.named_modules()).get(layer_name)
-    with inspecting(twin), torch.random.fork_rng(devices=[x.device] if x.device.type == "cuda" else []):
+    with inspecting(twin), torch.inference_mode(False), torch.random.fork_rng(
+            devices=[x.device] if x.device.type == "cuda" else []):
         torch.manual_seed(seed)
         for step, (name, module) in enumerate(randomizable_layers(twin), 1):
             randomize(module)
