@@ -154,7 +154,8 @@ def _as_dict(scores) -> dict:
 
 
 @checked(scores=AnyOf(SCORES, Satisfies(lambda v: isinstance(v, Mapping) and len(v) > 0 and all(
-    SCORES.ok(s) for s in v.values()), "a dict of name -> scores on the same labels", bad=[{}])), y=LABELS, bins=BINS, logits=LOGITS, title=TEXT)
+    SCORES.ok(s) for s in v.values()), "a dict of name -> scores on the same labels", bad=[{}])),
+         y=LABELS, bins=BINS, logits=LOGITS, title=TEXT)
 def plot_reliability(scores, y, bins: int = 15, *, logits: bool | None = None, title: str = "") -> Figure:
     """The reliability diagram: accuracy against confidence per bin (on the diagonal when
     calibrated), with each curve's ECE in the legend, over a histogram of the confidences.

@@ -66,7 +66,8 @@ def _table(score, truth, thresholds, cost_fp, cost_fn) -> pd.DataFrame:
     c = counts_at(score, truth, np.asarray(thresholds, float))
     with np.errstate(invalid="ignore", divide="ignore"):
         table = pd.DataFrame({"threshold": np.asarray(thresholds, float), **c,
-                              "sensitivity": c["tp"] / (c["tp"] + c["fn"]), "specificity": c["tn"] / (c["tn"] + c["fp"]),
+                              "sensitivity": c["tp"] / (c["tp"] + c["fn"]),
+                              "specificity": c["tn"] / (c["tn"] + c["fp"]),
                               "precision": c["tp"] / (c["tp"] + c["fp"])})
     table["cost"] = cost_fp * table["fp"] + cost_fn * table["fn"]
     return table
