@@ -37,6 +37,12 @@ from .training import PID, LRFinder, effective_step, lr_find
 # chapter 06: hyperparameter optimization
 from .hpo import (PruningCallback, integers, isolation, log_uniform, open_storage, param_importances, plot_history,
                   plot_importance, plot_isolation, plot_parallel, plot_points, plot_slices, search, trials_table, uniform)
+# chapter 08: classification metrics, calibration, thresholds and costs, resampling
+from .evaluation import (at_prevalence, best_threshold, bootstrap, class_report, classification_metrics, confusion,
+                         cross_validate, expected_calibration_error, fit_temperature, plot_bootstrap, plot_confusion,
+                         plot_prevalence, plot_reliability, plot_threshold, reliability_table, selection_bias,
+                         threshold_table)
+from .ui import threshold_panel
 # chapter 08: interpretation
 from .interpret import (activation_maps, attribute, confidently_wrong, embeddings, plot_activation_maps,
                         plot_attributions, plot_confidently_wrong, plot_randomization, plot_tsne, randomization_check)
@@ -76,6 +82,11 @@ __all__ = [
     "PruningCallback", "TorchClassifier", "integers", "isolation", "log_uniform", "open_storage", "param_importances",
     "plot_history", "plot_importance", "plot_isolation", "plot_parallel", "plot_points", "plot_slices", "search",
     "search_panel", "trials_table", "uniform",
+    # chapter 08: classification metrics, calibration, thresholds and costs, resampling
+    "at_prevalence", "best_threshold", "bootstrap", "class_report", "classification_metrics", "confusion",
+    "cross_validate", "expected_calibration_error", "fit_temperature", "plot_bootstrap", "plot_confusion",
+    "plot_prevalence", "plot_reliability", "plot_threshold", "reliability_table", "selection_bias", "threshold_panel",
+    "threshold_table",
     # chapter 08: interpretation
     "activation_maps", "attribute", "confidently_wrong", "embeddings", "plot_activation_maps", "plot_attributions",
     "plot_confidently_wrong", "plot_randomization", "plot_tsne", "randomization_check",

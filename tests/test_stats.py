@@ -123,3 +123,18 @@ def test_gain_table_widens_for_a_screen_and_for_few_images():
               for t in (plain.loc[3, "acc"], both.loc[3, "acc"])]
     assert widths[1] > widths[0] and "corrected for 3 comparisons" in both.loc[3, "acc"]
     assert "corrected for 3 comparisons" in both.loc[3, "loss"]  # images= is for shares only; the loss still gets it
+
+
+def test_the_name_rule_knows_chapter_08s_metrics():
+    """A cost is lower-is-better; sensitivity and specificity are shares, written in points, whose
+    intervals stay in [0, 1] and may take a small test set's noise (`images=`)."""
+    from nbhelpers import better_for, text_format, value_range
+
+    assert better_for("test_cost") == "lower" and better_for("calibration_error") == "lower"
+    assert better_for("log_loss") == "lower" and better_for("test_sensitivity") == "higher"
+    for metric in ("test_sensitivity", "specificity", "valid_roc_auc", "macro_f1"):
+        assert value_range(metric) == (0.0, 1.0) and text_format(metric)["unit"] == " points", metric
+    runs = pd.DataFrame({"threshold": ["0.5", "low"] * 3, "seed": [0, 0, 1, 1, 2, 2],
+                         "test_cost": [20.0, 12.0, 18.0, 11.0, 25.0, 15.0]})
+    assert effect(paired_gain(runs, column="threshold", baseline="0.5", metric="test_cost"),
+                  threshold="low")["verdict"].startswith("helps"), "a lower cost helps"
