@@ -37,6 +37,9 @@ from .training import PID, LRFinder, effective_step, lr_find
 # chapter 06: hyperparameter optimization
 from .hpo import (PruningCallback, integers, isolation, log_uniform, open_storage, param_importances, plot_history,
                   plot_importance, plot_isolation, plot_parallel, plot_points, plot_slices, search, trials_table, uniform)
+# chapter 07: transfer learning
+from .transfer import (InputAdapter, freeze, imagenet_model, imagenet_weights, pretrained_resnet, replace_head,
+                       trainable_table, unfreeze)
 # chapter 08: classification metrics, calibration, thresholds and costs, resampling
 from .evaluation import (at_prevalence, best_threshold, bootstrap, class_report, classification_metrics, confusion,
                          cross_validate, expected_calibration_error, fit_temperature, plot_bootstrap, plot_confusion,
@@ -82,6 +85,9 @@ __all__ = [
     "PruningCallback", "TorchClassifier", "integers", "isolation", "log_uniform", "open_storage", "param_importances",
     "plot_history", "plot_importance", "plot_isolation", "plot_parallel", "plot_points", "plot_slices", "search",
     "search_panel", "trials_table", "uniform",
+    # chapter 07: transfer learning
+    "InputAdapter", "freeze", "imagenet_model", "imagenet_weights", "pretrained_resnet", "replace_head",
+    "trainable_table", "unfreeze",
     # chapter 08: classification metrics, calibration, thresholds and costs, resampling
     "at_prevalence", "best_threshold", "bootstrap", "class_report", "classification_metrics", "confusion",
     "cross_validate", "expected_calibration_error", "fit_temperature", "plot_bootstrap", "plot_confusion",

@@ -106,7 +106,7 @@ import json
 import torch
 torch.set_num_threads(1)
 import nbhelpers
-from nbhelpers import MLP, data_report, fashion_mnist, fit, sweep
+from nbhelpers import MLP, data_report, fashion_mnist, fit, pretrained_resnet, sweep
 from nbhelpers.data import datasets
 from nbhelpers.runs import cache_dir
 
@@ -117,11 +117,13 @@ def train(lr, seed=0):
     return fit(MLP(784, 10, width=32, depth=1), small, epochs=1, lr=lr, batch_size=64, progress=False, seed=seed)
 
 table = sweep(train, {"lr": [1e-2]}, progress=False)
+backbone = pretrained_resnet()  # chapter 07's checkpoint, checked against the shipped MANIFEST
 print(json.dumps({"file": nbhelpers.__file__, "version": nbhelpers.__version__, "manifest": str(datasets.MANIFEST),
                   "data_home": str(datasets.DATASETS_DIR), "runs": str(cache_dir()), "name": data.name,
                   "sizes": [len(data.train[1]), len(data.valid[1]), len(data.test[1])],
                   "status": table["status"].tolist(), "accuracy": float(table["valid_accuracy"].iloc[0]),
-                  "report": {row["name"]: row["where"] for row in data_report()}}))
+                  "report": {row["name"]: row["where"] for row in data_report()},
+                  "backbone": backbone.pretraining["file"]}))
 """
 
 
@@ -155,7 +157,10 @@ def test_the_wheel_ships_the_data_the_package_reads(wheel):
     listed = [line.split()[1] for line in D.MANIFEST.read_text().splitlines() if line.strip()]
     subset = [path for path in listed if path.startswith("fashion-mnist-subset/")]
     assert len(subset) == len(D.FASHION_FILES)
-    shipped = {f"nbhelpers/data/shipped/{path}" for path in ["MANIFEST", "README.md", *subset]}  # README: the licence
+    backbones = [path for path in listed if path.startswith("backbones/")]  # chapter 07's pretrained backbone
+    assert backbones
+    shipped = {f"nbhelpers/data/shipped/{path}"  # README: the licence
+               for path in ["MANIFEST", "README.md", *subset, *backbones]}
     assert shipped <= names, f"missing from the wheel: {sorted(shipped - names)}"
     assert not [n for n in names if n.startswith(("datasets/", "tests/", "notebooks/"))]
 
@@ -191,6 +196,7 @@ def test_installed_wheel_loads_data_and_fits_outside_the_repository(wheel, tmp_p
     assert Path(report["manifest"]).is_relative_to(purelib) and report["version"] == version
     assert report["name"] == "fashion-mnist-subset" and report["sizes"] == [5400, 600, 1000]
     assert Path(report["report"]["fashion-mnist-subset"]).is_relative_to(purelib)  # what `nbhelpers doctor` shows
+    assert Path(report["backbone"]).is_relative_to(purelib)
     assert report["status"] == ["completed"] and 0.1 < report["accuracy"] <= 1
     assert report["data_home"] == str(xdg / "nbhelpers") and report["runs"] == str(xdg / "nbhelpers" / "explore")
     assert len(list((xdg / "nbhelpers" / "explore").glob("*.json"))) == 1  # the run, stored in the user cache

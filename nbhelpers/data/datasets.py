@@ -133,6 +133,20 @@ def _fetch(folder: str, name: str) -> Path:
     )
 
 
+def shipped_file(key: str, what: str, recreate: str) -> Path:
+    """The package-data file ``SHIPPED_DIR / key`` after checking it against its SHA-256 in
+    MANIFEST (``key`` as MANIFEST names it, e.g. ``backbones/<file>``): a missing file is a
+    `DataNotFoundError`, another SHA-256 a `DataIntegrityError`; both say how to restore it
+    (or ``recreate`` it). Used for files other than the data sets, such as chapter 07's
+    pretrained backbone."""
+    path = SHIPPED_DIR / key
+    fix = f"Restore it with {RESTORE}, or recreate it with `{recreate}`."
+    if not path.is_file():
+        raise DataNotFoundError(f"The shipped {what} {path} is missing. {fix}")
+    _verify(path, key, fix)
+    return path
+
+
 def _read_idx(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """An IDX array of unsigned bytes; ``shape`` gives the expected trailing dimensions."""
     try:
