@@ -61,7 +61,7 @@ def test_structure_of_the_committed_notebook():
              "at_prevalence(", "plot_prevalence(", "fit_temperature(", "plot_reliability(", "bootstrap(",
              "plot_bootstrap(", "cross_validate(", "paired_gain(", "versus(", "effect(", "say(", "summarize(",
              "selection_bias(", "best_threshold(", "threshold_table(", "plot_threshold(", "threshold_panel(",
-             "panel.threshold.value =", 'comparisons="all"', "images=", "by_mode(", "attribute(", "plot_attributions(",
+             "panel.threshold.value =", 'comparisons="all"', "by_mode(", "attribute(", "plot_attributions(",
              "randomization_check(", "plot_randomization(", "activation_maps(", "plot_activation_maps(", "embeddings(",
              "plot_tsne(", "confidently_wrong(", "plot_confidently_wrong(", "baseline=")
     markdown = "\n".join(check_structure(NAME, calls))

@@ -115,7 +115,9 @@ def summarize(runs: pd.DataFrame, by: str | Sequence[str], metric: str, confiden
     The interval is over the runs (seeds) and clipped to what the metric can take
     (`value_range`). ``images`` (a count, or the column holding each run's count) adds the
     noise of scoring on a finite test set: an accuracy on 50 images is uncertain even when
-    every seed gets the same number, so the interval never has width 0.
+    every seed gets the same number, so the interval never has width 0. It is for runs scored
+    on the same test images, whose noise no number of seeds averages away; runs scored on
+    images of their own (other splits, other folds) carry that noise in their spread already.
 
     >>> import pandas as pd
     >>> runs = pd.DataFrame({"setting": ["a"] * 3, "acc": [1.0, 1.0, 1.0]})
@@ -152,8 +154,9 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
 
     ``images`` (a count, or the column with each run's count) adds the noise of a finite
     test set, bounded as if the two settings erred on unrelated images (a wider interval
-    than the truth, never a narrower one); use it where few images decide the metric, such
-    as the accuracy of one class. ``comparisons`` widens every interval for a screen of
+    than the truth, never a narrower one); use it where few images, the same for every seed,
+    decide the metric, such as the accuracy of one class (not where each seed scores its own
+    split: its spread holds that noise already). ``comparisons`` widens every interval for a screen of
     many settings (Bonferroni: each at confidence ``1 - (1 - confidence) / comparisons``),
     so the best of the screen's intervals still holds; ``"all"`` counts the settings
     compared in each group. `effect` then says how many comparisons the interval covers.
