@@ -485,3 +485,18 @@ def test_wrong_labels_get_a_message_that_says_what_to_do(labels, loss, match):
     x, y = blobs(n=64)
     with pytest.raises(ValueError, match=r"^fit\(\): " + ".*" + match):
         fit(small_model(), (x, labels(y)), epochs=1, lr=1e-2, loss=loss, batch_size=32, progress=False, device="cpu")
+
+
+def test_a_resnet_with_a_few_channels_trains_on_the_cpu_without_crashing():
+    """torch 2.14's oneDNN dies (SIGSEGV or abort) in the backward of a strided 1x1 channels-last
+    convolution with 2-7 input channels; `fit` keeps such a network in the default layout. In a
+    subprocess, since the crash would end the test run itself."""
+    import subprocess
+    import sys
+
+    code = ("import torch\nfrom nbhelpers import ResNet, fit\nx, y = torch.randn(64, 1, 28, 28), torch.randint(0, 10, (64,))\n"
+            "r = fit(ResNet(widths=(4, 8)), ((x, y), (x, y)), epochs=2, lr=1e-3, progress=False, device='cpu')\n"
+            "print('trained', r.final['train_loss'])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "OMP_NUM_THREADS": "1"})
+    assert done.returncode == 0 and "trained" in done.stdout, (done.returncode, done.stderr[-2000:])

@@ -183,7 +183,10 @@ def _setup(a: dict, callbacks: list) -> _Run:
     model.to(device)
     # Channels-last lets cuDNN and oneDNN pick their fastest convolutions: CNN(channels=(16, 32))
     # trained 1.3x faster on a 2-core CPU (median of 4 interleaved runs), the usual gain on CUDA.
-    channels_last = device.type in ("cuda", "cpu") and any(isinstance(m, nn.Conv2d) for m in model.modules())
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    channels_last = bool(convs) and (device.type == "cuda" or device.type == "cpu" and not any(
+        1 < m.in_channels < 8 for m in convs))  # torch 2.14's oneDNN crashes (SIGSEGV/abort) in the backward of
+    # a strided 1x1 channels-last convolution with 2-7 input channels, e.g. ResNet(widths=(4, 8))'s shortcut
     if channels_last:
         model.to(memory_format=torch.channels_last)
     opt = make_optimizer(a["optimizer"], model, a["lr"], a["weight_decay"], a["param_groups"])
