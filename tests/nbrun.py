@@ -53,6 +53,19 @@ VERDICT = (r"((?:helps|hurts|no clear effect|widens|shrinks|no clear change|too 
 GAP_WORDS = {"helps": "widens", "hurts": "shrinks", "no clear effect": "no clear change"}  # chapter 04's gap verdicts
 
 
+QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"  # say's
+POINTS = (r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)(?:, corrected for (\d+) comparisons)?, "
+          rf"(\d+) seeds: {VERDICT}\)")  # an effect in points, as `versus` and `effect` print it
+NUMBER = (r"([+-]\d+\.\d{3}) \(95% CI ([+-]\d+\.\d{3}) to ([+-]\d+\.\d{3})(?:, corrected for (\d+) comparisons)?, "
+          rf"(\d+) seeds: {VERDICT}\)")  # an effect on a metric that is not a share (epochs, seconds, cost)
+
+
+def said(text: str, start: str) -> str:
+    """The sentence `say` rendered that begins with ``start`` (up to its quick-mode note)."""
+    begin = text.index(start)
+    return text[begin:text.index(QUICK_NOTE, begin)]
+
+
 def check_interval(mean: str, low: str, high: str, verdict: str | None = None, gap: bool = False) -> float:
     """The mean of a printed ``ci_text``, after checking it lies in its interval and agrees with
     ``verdict`` (in gap words if ``gap``)."""

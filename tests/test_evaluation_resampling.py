@@ -6,7 +6,6 @@ validation is scored fairly on the other rows."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 

@@ -14,14 +14,13 @@ import re
 
 import nbformat
 import pytest
-from nbrun import (CI, NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook,
-                   text_of)
+from nbrun import (CI, NOTEBOOKS, QUICK_NOTE, VERDICT, check_interval, check_reference, check_structure, count_images,
+                   run_notebook, said, text_of)
 
 NAME = "04_regularization.ipynb"
 # An `effect` as a sentence of `say` writes it: the interval, the seeds and the verdict in one parenthesis.
 PHRASE = (r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)(?:, corrected for \d+ comparisons)?, "
           rf"(\d+) seeds: {VERDICT}\)")
-QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
 
 
 def phrases(text: str) -> list[tuple[str, ...]]:
@@ -31,12 +30,6 @@ def phrases(text: str) -> list[tuple[str, ...]]:
         check_interval(mean, low, high)
         assert verdict.endswith("[quick mode: not evidence]"), verdict
     return found
-
-
-def said(text: str, start: str) -> str:
-    """The sentence `say` rendered that begins with ``start`` (up to its quick-mode note)."""
-    begin = text.index(start)
-    return text[begin:text.index(QUICK_NOTE, begin)]
 
 
 def table_row(text: str, start: str, end: str, index: str) -> list[str]:

@@ -24,27 +24,18 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from nbrun import (NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook,
-                   text_of)
+from nbrun import (NOTEBOOKS, POINTS, VERDICT, check_interval, check_reference, check_structure,
+                   count_images, run_notebook, said, text_of)
 
 from nbhelpers import plot_paths, trajectory
 
 NAME = "05_optimizers_and_schedules.ipynb"
-QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
 # An effect on epochs (not a share: three digits, no unit), as `effect` writes it inside a sentence.
 EPOCHS = (r"([+-]\d+\.\d{3}) \(95% CI ([+-]\d+\.\d{3}) to ([+-]\d+\.\d{3})(?:, corrected for \d+ comparisons)?, "
-          rf"(\d+) seeds: {VERDICT}\)")
-POINTS = (r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)(?:, corrected for (\d+) comparisons)?, "
           rf"(\d+) seeds: {VERDICT}\)")
 ARMS = ("SGD-momentum", "PID", "PID, D=0", "SGD-momentum at PID's step", "Adam")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "pid", "adamw_schedulefree", "muon")
 BATCHES_PER_EPOCH = 8  # quick mode: 1,000 training images in batches of 128
-
-
-def said(text: str, start: str) -> str:
-    """The sentence `say` rendered that begins with ``start`` (up to its quick-mode note)."""
-    begin = text.index(start)
-    return text[begin:text.index(QUICK_NOTE, begin)]
 
 
 def check_points(phrase: str, comparisons: str) -> str:

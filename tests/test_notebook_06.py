@@ -19,22 +19,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbrun import VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook, text_of
+from nbrun import (NUMBER, POINTS, check_interval, check_reference, check_structure, count_images,
+                   run_notebook, said, text_of)
 
 NAME = "06_hyperparameter_optimization.ipynb"
-QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
-POINTS = (r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)(?:, corrected for (\d+) comparisons)?, "
-          rf"(\d+) seeds: {VERDICT}\)")
-NUMBER = (r"([+-]\d+\.\d{3}) \(95% CI ([+-]\d+\.\d{3}) to ([+-]\d+\.\d{3})(?:, corrected for (\d+) comparisons)?, "
-          rf"(\d+) seeds: {VERDICT}\)")
 STRATEGIES = ("grid", "random", "TPE", "Hyperopt", "TPE + median", "TPE + Hyperband")
 TRIALS, EPOCHS, K = 4, 3, 2  # quick mode: a 2 x 2 x 1 grid in section 5, 3 epochs, a 2 x 2 grid in section 4
-
-
-def said(text: str, start: str) -> str:
-    """The sentence `say` rendered that begins with ``start`` (up to its quick-mode note)."""
-    begin = text.index(start)
-    return text[begin:text.index(QUICK_NOTE, begin)]
 
 
 def effects(sentence: str, pattern: str = POINTS) -> list[tuple]:

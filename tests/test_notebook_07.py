@@ -15,27 +15,18 @@ import re
 
 import nbformat
 import pytest
-import torch
-from nbrun import NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook, text_of
+from nbrun import (NOTEBOOKS, POINTS, VERDICT, check_interval, check_reference, check_structure,
+                   count_images, run_notebook, said, text_of)
 
 from nbhelpers import ResNet, count_parameters, evaluate, fashion_mnist, pretrained_resnet
 
 NAME = "07_transfer_learning.ipynb"
-QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
 METHODS = ("from scratch", "feature extraction", "top layers", "discriminative", "fastai fine_tune")
 FAR = ("feature extraction", "discriminative")
 LABELS = (5, 20)  # quick mode
-POINTS = (r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)(?:, corrected for (\d+) comparisons)?, "
-          rf"(\d+) seeds: {VERDICT}\)")
 SECONDS = (r"([+-]\d+\.\d{3}) \(95% CI ([+-]\d+\.\d{3}) to ([+-]\d+\.\d{3})(?:, corrected for (\d+) comparisons)?, "
            rf"(\d+) seeds: {VERDICT}\)")
 ALTERNATIVES = "|".join(re.escape(m) for m in METHODS)
-
-
-def said(text: str, start: str) -> str:
-    """The sentence `say` rendered that begins with ``start`` (up to its quick-mode note)."""
-    begin = text.index(start)
-    return text[begin:text.index(QUICK_NOTE, begin)]
 
 
 def firm(verdict: str) -> str:

@@ -17,22 +17,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbrun import VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook, text_of
+from nbrun import (NUMBER, POINTS, check_interval, check_reference, check_structure, count_images,
+                   run_notebook, said, text_of)
 
 NAME = "08_evaluation_and_interpretation.ipynb"
-QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effect; full mode measures it.)*"
-POINTS = (r"([+-]\d+\.\d) points \(95% CI ([+-]\d+\.\d) to ([+-]\d+\.\d)(?:, corrected for (\d+) comparisons)?, "
-          rf"(\d+) seeds: {VERDICT}\)")
-NUMBER = (r"([+-]\d+\.\d{3}) \(95% CI ([+-]\d+\.\d{3}) to ([+-]\d+\.\d{3})(?:, corrected for (\d+) comparisons)?, "
-          rf"(\d+) seeds: {VERDICT}\)")
 BOOT = r"([\d.]+)% \(95% CI ([\d.]+)% to ([\d.]+)%, (\d+) resamples\)"
 SEEDS, SPLITS, REPEATS, TEST = 3, 3, 5, 1000  # quick mode: seeds of the MLPs and splits of the tumours; 1,000 test images
-
-
-def said(text: str, start: str) -> str:
-    """The sentence `say` rendered that begins with ``start`` (up to its quick-mode note)."""
-    begin = text.index(start)
-    return text[begin:text.index(QUICK_NOTE, begin)]
 
 
 def effects(phrase: str, pattern: str = POINTS, seeds: int = SEEDS, comparisons: str | None = None,

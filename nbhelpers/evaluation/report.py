@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._checks import TEXT, AnyOf, Choice, Optional, Real, Satisfies, checked, fail, shown
+from .._checks import TEXT, Choice, Optional, Real, Satisfies, checked, fail, shown
 from ..training import predict
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used

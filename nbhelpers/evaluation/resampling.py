@@ -19,7 +19,6 @@ winner chosen on validation loses when it is scored on rows it was not chosen on
 from __future__ import annotations
 
 import inspect
-import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass

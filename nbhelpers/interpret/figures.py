@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from .._checks import COUNT, FRACTION, SEED, TEXT, AnyOf, DictOf, Frame, Optional, Satisfies, checked, fail
+from .._checks import COUNT, FRACTION, TEXT, AnyOf, DictOf, Frame, Optional, Satisfies, checked, fail
 from ..evaluation.metrics import CLASSES
-from ._common import IMAGES, SPLIT
+from ._common import IMAGES
 
 if TYPE_CHECKING:  # annotations only: matplotlib and pandas load when first used
     import pandas as pd

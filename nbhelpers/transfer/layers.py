@@ -51,7 +51,7 @@ def _chosen(func: str, model: nn.Module, prefixes, count: int | None, argument: 
     ``count`` top-level children with parameters (``last``) or all but them (``not last``)."""
     named = list(model.named_parameters())
     if prefixes is not None and count is not None:
-        raise fail(func, argument, f"None when prefixes are given (choose by name or by depth, not both)", count)
+        raise fail(func, argument, "None when prefixes are given (choose by name or by depth, not both)", count)
     if count is not None:
         children = _with_parameters(model)
         if count > len(children):
