@@ -62,6 +62,11 @@ def test_structure_of_the_committed_notebook():
         assert source in markdown, source
     assert "this chapter does not test" in markdown, "the guide's untested claim is marked"
     assert not re.search(r"\bseed (?:text|00\d)", markdown), "name the guides, not seeds"
+    from nbhelpers import reference_runs
+
+    one = next(r for r in reference_runs("08").records if r["label"] == "full-1-thread")
+    minutes = one["conditions"]["wall seconds"] / 60  # the header states what the recorded run measured
+    assert f"**How long it runs:** full mode {minutes:.1f} minutes" in markdown
 
 
 def test_metrics_and_the_report_agree(executed):
@@ -151,7 +156,8 @@ def test_the_best_of_k_is_rescored_on_other_images(executed):
     sentence = said(text, "The winner of 3 equally good runs, picked on 100 validation images")
     most, one = effects(sentence, seeds=REPEATS)
     word = most[5].split(" [")[0]
-    assert ("promised more than it delivered" in sentence) == (word == "hurts"), sentence
+    assert ("promised more than it delivered" in sentence) == word.startswith("hurts"), sentence
+    assert ("only just clears zero" in sentence) == (word == "hurts (borderline)"), sentence
 
 
 def test_thresholds_judged_on_test_and_the_panel(executed):
