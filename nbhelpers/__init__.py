@@ -19,7 +19,7 @@ from .data import (DataBundle, DataConversionWarning, DataIntegrityError, DataNo
 from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
 from .diagnostics import ActivationStats, GradientNorms, layer_gradients, plot_layers
 from .evaluation import (better_for, ci_text, effect, gain_table, mean_ci, paired_gain, per_class_accuracy,
-                         per_class_long, say, scores, summarize, text_format, value_range, verdict, versus)
+                         per_class_long, listed, say, scores, summarize, text_format, value_range, verdict, versus)
 from .models import CNN, GRU, MLP, RNN, AttentionPooling, ResNet, count_parameters, make_activation, width_for_budget
 from .plots import compare_curves, learning_curves, plot_ci, show_images
 from .preprocess import (Comparison, class_weights, compare_preprocessing, fit_on_train, inject_missing,
@@ -63,7 +63,7 @@ __all__ = [
     "evaluate", "fit", "predict",
     # runs, evaluation, plots
     "sweep", "reference_runs",
-    "better_for", "ci_text", "effect", "gain_table", "mean_ci", "paired_gain", "per_class_accuracy", "per_class_long", "say",
+    "better_for", "ci_text", "effect", "gain_table", "mean_ci", "paired_gain", "per_class_accuracy", "per_class_long", "listed", "say",
     "scores", "summarize", "text_format", "value_range", "verdict", "versus",
     "Figure", "compare_curves", "learning_curves", "plot_ci", "show_images",
     # techniques

@@ -66,6 +66,7 @@ EXAMPLES.update({
                                seed="seed", images=100, comparisons="all"),
     "verdict": lambda: dict(low=0.01, high=0.03, n=3, min_seeds=3, better="higher", confidence=0.95, mean=0.02),
     "say": lambda: dict(template="gained {gain}", gain=0.5),
+    "listed": lambda: dict(names=["cosine", "step"], none="no schedule"),
     "effect": lambda: dict(table=gains()),
     "versus": lambda: dict(runs=runs(), column="recipe", a="flip", b="none", metric="acc", seed="seed"),
     "ci_text": lambda: dict(mean=0.02, low=0.01, high=0.03, scale=100, unit=" points", digits=1, confidence=0.95,

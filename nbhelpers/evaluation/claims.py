@@ -246,6 +246,25 @@ def gain_table(runs: pd.DataFrame, *, column: str, baseline, metrics: Mapping[st
     return table
 
 
+WORDS = Satisfies(lambda v: isinstance(v, (list, tuple)) and all(isinstance(w, str) for w in v),
+                  "a list of strings", bad=["a, b", [1, 2]])
+
+
+@checked(names=WORDS, none=TEXT)
+def listed(names: Sequence[str], none: str = "none") -> str:
+    """``names`` as prose: ``'a'``, ``'a and b'``, ``'a, b and c'``, or ``none`` when empty.
+
+    For `say`'s sentences that name the settings a verdict picked, however many it picked.
+
+    >>> listed(["cosine", "step", "onecycle"]), listed([], none="no schedule")
+    ('cosine, step and onecycle', 'no schedule')
+    """
+    names = list(names)
+    if not names:
+        return none
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 class Said(str):
     """A sentence `say` rendered: prints as text, shows as Markdown in Jupyter."""
 
@@ -284,4 +303,4 @@ def say(template: str, **values) -> Said:
     return Said(text)
 
 
-__all__ = ["Effect", "ci_text", "effect", "gain_table", "say", "verdict", "versus", "with_quick_note"]
+__all__ = ["Effect", "ci_text", "effect", "gain_table", "listed", "say", "verdict", "versus", "with_quick_note"]
