@@ -60,6 +60,34 @@ NUMBER = (r"([+-]\d+\.\d{3}) \(95% CI ([+-]\d+\.\d{3}) to ([+-]\d+\.\d{3})(?:, c
           rf"(\d+) seeds: {VERDICT}\)")  # an effect on a metric that is not a share (epochs, seconds, cost)
 
 
+def check_effects(text: str, pattern: str = POINTS, *, seeds: int = 3, comparisons: int | None = None,
+                  lower: bool = False, whole: bool = False) -> list[tuple]:
+    """Every effect `effect` or `versus` printed in ``text`` (``whole``: ``text`` is one effect and
+    nothing else), each checked: its mean inside its interval, its verdict agreeing with the
+    interval, ``seeds`` seeds, the quick-mode note and, unless ``comparisons`` is None, the
+    correction (``0``: none). ``lower``: a cost (epochs, seconds, error), where "helps" needs the
+    whole interval below zero. Returns each one's (mean, low, high, comparisons, seeds, verdict)."""
+    if whole:
+        one = re.fullmatch(pattern, text)
+        found = [one.groups()] if one else []
+    else:
+        found = re.findall(pattern, text)
+    assert found, text
+    for mean, low, high, corrected, n, verdict in found:
+        assert int(n) == seeds and verdict.endswith("[quick mode: not evidence]"), (text, n, verdict)
+        if comparisons is not None:
+            assert corrected == (str(comparisons) if comparisons else ""), (text, corrected)
+        if lower:
+            mean, low, high = (f"{-float(v)}" for v in (mean, high, low))
+        check_interval(mean, low, high, verdict)
+    return found
+
+
+def firm_word(phrase: str, pattern: str = POINTS) -> str:
+    """The verdict of one printed effect without the quick-mode note: "helps", "helps (borderline)", ..."""
+    return re.fullmatch(pattern, phrase).group(6).split(" [")[0]
+
+
 def said(text: str, start: str) -> str:
     """The sentence `say` rendered that begins with ``start`` (up to its quick-mode note)."""
     begin = text.index(start)

@@ -24,32 +24,15 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from nbrun import (NOTEBOOKS, POINTS, VERDICT, check_interval, check_reference, check_structure,
+from nbrun import (NOTEBOOKS, NUMBER, check_effects, check_reference, check_structure, firm_word,
                    count_images, run_notebook, said, text_of)
 
 from nbhelpers import plot_paths, trajectory
 
 NAME = "05_optimizers_and_schedules.ipynb"
-# An effect on epochs (not a share: three digits, no unit), as `effect` writes it inside a sentence.
-EPOCHS = (r"([+-]\d+\.\d{3}) \(95% CI ([+-]\d+\.\d{3}) to ([+-]\d+\.\d{3})(?:, corrected for \d+ comparisons)?, "
-          rf"(\d+) seeds: {VERDICT}\)")
 ARMS = ("SGD-momentum", "PID", "PID, D=0", "SGD-momentum at PID's step", "Adam")
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "pid", "adamw_schedulefree", "muon")
 BATCHES_PER_EPOCH = 8  # quick mode: 1,000 training images in batches of 128
-
-
-def check_points(phrase: str, comparisons: str) -> str:
-    """A printed effect in points, corrected for ``comparisons``, whose verdict agrees with its interval."""
-    found = re.fullmatch(POINTS, phrase)
-    assert found and found.group(4) == comparisons, phrase
-    check_interval(*found.group(1, 2, 3, 6))
-    return phrase
-
-
-def check_epochs(mean: str, low: str, high: str, verdict: str) -> float:
-    """An epochs difference: fewer is better, so "helps" needs the whole interval below zero."""
-    assert verdict.endswith("[quick mode: not evidence]"), verdict
-    return -check_interval(str(-float(mean)), str(-float(high)), str(-float(low)), verdict)
 
 
 @pytest.fixture(scope="module")
@@ -136,17 +119,15 @@ def test_pid_arms_with_intervals_and_the_credit_sentence(executed):
                  "SGD-momentum at PID's step minus at lr 0.01 (the step)", "Adam minus SGD-momentum"):
         line = re.search(rf"{re.escape(what)}: epochs to target (.+?); test accuracy (.+)", text)
         assert line, what
-        epochs, accuracy = re.fullmatch(EPOCHS, line.group(1)), re.fullmatch(POINTS, line.group(2))
-        assert epochs and accuracy, line.group(0)
-        check_epochs(*epochs.group(1, 2, 3, 5))
-        check_interval(*accuracy.group(1, 2, 3, 6))
+        check_effects(line.group(1), NUMBER, lower=True, whole=True)  # fewer epochs is better
+        check_effects(line.group(2), whole=True)
         printed[what] = (line.group(1), line.group(2))
     sentence = said(text, "Against SGD-momentum at the demo's `lr=0.01`, PID")
     for what, phrases in printed.items():
         if what != "Adam minus SGD-momentum":
             assert all(p in sentence for p in phrases), (what, sentence)
     credit = re.search(r"So the speed came from (.+)\.\s*$", sentence.strip()).group(1)
-    d_firm, step_firm = (re.fullmatch(EPOCHS, printed[w][0]).group(5).split(" [")[0] == "helps"
+    d_firm, step_firm = (firm_word(printed[w][0], NUMBER) == "helps"
                          for w in ("PID minus PID without D (the D term)", "SGD-momentum at PID's step minus at lr 0.01 (the step)"))
     assert ("the D term" in credit) == d_firm and ("the larger step" in credit) == step_firm, credit
     if not (d_firm or step_firm):
@@ -162,7 +143,7 @@ def test_each_optimizer_at_its_own_rate(executed):
                          rf"0\.01 \(validation\): (.+)", text)
         assert line, name
         for phrase in line.groups():
-            check_points(phrase, "8")  # corrected for the eight optimizers compared with momentum
+            check_effects(phrase, comparisons=8, whole=True)  # corrected for the eight optimizers compared with momentum
     sentence = said(text, "At one shared `lr=0.01` the validation accuracies ran from")
     lo, hi, spread = (float(v) for v in re.search(r"ran from ([\d.]+)% \(\w+\) to ([\d.]+)% \(\w+\), a spread of "
                                                   r"([\d.]+) points", sentence).groups())
@@ -194,9 +175,7 @@ def test_time_to_the_target_with_intervals(executed):
         line = re.search(rf"\n{name}\s+minus momentum, time to target: epochs (.+); seconds (.+)", text)
         assert line, name
         for phrase in line.groups():
-            found = re.fullmatch(EPOCHS, phrase)
-            assert found and "corrected for 8 comparisons" in phrase, phrase
-            check_epochs(*found.group(1, 2, 3, 5))  # fewer epochs and fewer seconds are better
+            check_effects(phrase, NUMBER, comparisons=8, lower=True, whole=True)  # fewer epochs and seconds are better
         effects[name] = line.groups()
     sentence = said(text, "Each at its own best rate, on 3 fresh seeds, SGD-momentum reached 70%")
     e, s, t = means["momentum"]
@@ -205,7 +184,7 @@ def test_time_to_the_target_with_intervals(executed):
     for name, key in (("adamw_schedulefree", "Schedule-free AdamW"), ("muon", "Muon")):
         assert f"{key} changed the epochs by {effects[name][0]} and the seconds by {effects[name][1]}" in sentence
     fewer = re.search(r"Against it, corrected for 8 comparisons, (.+?) got there in clearly fewer epochs", sentence)
-    firm = [n for n, (phrase, _) in effects.items() if re.fullmatch(EPOCHS, phrase).group(5).split(" [")[0] == "helps"]
+    firm = [n for n, (phrase, _) in effects.items() if firm_word(phrase, NUMBER) == "helps"]
     assert fewer and all(n in fewer.group(1) for n in firm) and (firm or fewer.group(1) == "none"), (firm, sentence)
     assert float(best["adamw_schedulefree"]) > 0 and float(best["muon"]) > 0
 
@@ -234,7 +213,7 @@ def test_the_lr_finder_agrees_with_fastai_and_its_rules_are_trained(executed):
         assert f"{rule} {float(f'{float(lr):.2g}'):g}" in sentence, (rule, lr, sentence)
     for rule in ("steep", "minimum"):
         line = re.search(rf"\n{rule} \([\d.e-]+\) minus valley \([\d.e-]+\), test accuracy: (.+)", text).group(1)
-        check_points(line, "2")
+        check_effects(line, comparisons=2, whole=True)
         assert f"{rule} changed it by {line}" in sentence
 
 
@@ -244,7 +223,7 @@ def test_schedules_on_the_same_budget(executed):
     assert list(lines) == ["step", "cosine", "warmup_cosine", "onecycle"]
     sentence = said(text, "On the same budget of 3 epochs")
     for schedule, phrase in lines.items():
-        check_points(phrase, "4")
+        check_effects(phrase, comparisons=4, whole=True)
         assert f"{schedule} {phrase}" in sentence
     free = dict(re.findall(r"\nAdamW, (cosine minus constant|schedule-free minus constant|schedule-free minus cosine), "
                            r"test accuracy: (.+)", text))
@@ -255,9 +234,9 @@ def test_schedules_on_the_same_budget(executed):
                                "its best in section 4) reached"), sentence
     assert f"AdamW at `lr={best['adamw']}` reached" in sentence
     for what, phrase in free.items():
-        check_points(phrase, "3")  # three differences, corrected for one another
+        check_effects(phrase, comparisons=3, whole=True)  # three differences, corrected for one another
         assert f"{what}: {phrase}".lower() in sentence.lower(), (what, sentence)
-    word = re.fullmatch(POINTS, free["schedule-free minus cosine"]).group(6).split(" [")[0]
+    word = firm_word(free["schedule-free minus cosine"])
     expected = {"helps": "beat the cosine schedule clearly", "hurts": "fell clearly behind the cosine schedule"}.get(
         word, "could not be told apart from the cosine schedule at 3 seeds")  # a borderline verdict is not firm
     assert f"Here schedule-free AdamW {expected}." in sentence, sentence
@@ -276,11 +255,11 @@ def test_batch_size_with_the_linear_scaling_rule_at_both_budgets(executed):
     lines = dict(re.findall(r"\n(batch \d+, [\w ,]+?) minus batch 128, fixed lr, test accuracy: (.+)", text))
     assert list(lines) == [arm for arm in table if arm != "batch 128, fixed lr"], list(lines)
     for phrase in lines.values():
-        check_points(phrase, "6")  # every arm against batch 128: six comparisons in quick mode
+        check_effects(phrase, comparisons=6, whole=True)  # every arm against batch 128: six comparisons in quick mode
     scaled = dict(re.findall(r"\nbatch (\d+): scaled lr minus fixed lr, test accuracy: (.+)", text))
     assert list(scaled) == ["32", "128", "512"], scaled
     for phrase in scaled.values():
-        check_points(phrase, "3")  # one per batch size
+        check_effects(phrase, comparisons=3, whole=True)  # one per batch size
     sentence = said(text, "At `lr=0.01` and the same 3 epochs, against batch 128:")
     assert f"batch 32 {lines['batch 32, fixed lr']}; batch 512 {lines['batch 512, fixed lr']}." in sentence, sentence
     assert f"batch 512 changed it by {lines['batch 512, fixed lr, same steps']}." in sentence
@@ -288,11 +267,11 @@ def test_batch_size_with_the_linear_scaling_rule_at_both_budgets(executed):
     assert f"went from {slow:,} images per second at batch 32 to {fast:,} at batch 512" in sentence, sentence
     sentence = said(text, "With the rate scaled and warmed up, against the fixed `lr=0.01` at the same batch:")
     assert "; ".join(f"batch {b} {p}" for b, p in scaled.items()) + ". Above batch 128" in sentence, sentence
-    firm = {b: re.fullmatch(POINTS, p).group(6).split(" [")[0] for b, p in scaled.items()}
+    firm = {b: firm_word(p) for b, p in scaled.items()}
     helped = "batch 512" if firm["512"] == "helps" else "no batch"
     hurt = "batch 512" if firm["512"] == "hurts" else "no batch"
     assert f"scaling helped clearly at {helped} and hurt clearly at {hurt};" in sentence, sentence
-    short = re.fullmatch(POINTS, lines["batch 512, scaled lr"]).group(6).split(" [")[0] == "hurts"
+    short = firm_word(lines["batch 512, scaled lr"]) == "hurts"
     kept = "no batch" if short else "batch 512"
     assert f"lost no clear accuracy at {kept} and fell clearly short at {'batch 512' if short else 'no batch'}." in sentence
     lr, _, loss, _ = table["batch 512, scaled lr"]
@@ -316,8 +295,8 @@ def test_gradient_clipping(executed):
     assert (f"averaged {without} without clipping, {with_norm} with `grad_clip=1.0` and {with_value} with "
             "`grad_clip_value=0.01`") in sentence, sentence
     for way, phrase in phrases.items():
-        check_points(phrase, "2")  # by norm and by value, each against none
-        word = re.fullmatch(POINTS, phrase).group(6).split(" [")[0]
+        check_effects(phrase, comparisons=2, whole=True)  # by norm and by value, each against none
+        word = firm_word(phrase)
         expected = {"helps": "kept the run from falling apart", "hurts": "made it worse"}.get(
             word, "did not clearly change the outcome")
         assert f"clipping by {way} changed the test accuracy by {phrase}: here it {expected}" in sentence or \
