@@ -16,7 +16,8 @@ from torch import nn
 
 from nbhelpers import MLP, fit, pipeline, sweep
 from nbhelpers import (better_for, ci_text, effect, epochs_for, gain_table, gallery, paired_gain, per_class_accuracy,
-                                   per_class_long, plot_ci, scores, soft_label_grid, text_format, verdict, versus)  # fmt: skip
+                                   per_class_long, plot_ci, scores, soft_label_grid, summarize, text_format, verdict,
+                       versus)  # fmt: skip
 
 
 class Fixed(nn.Module):
@@ -177,6 +178,21 @@ def test_plot_ci_draws_error_bars_for_lines_points_and_horizontal_bars():
         plot_ci(table, "n", hue="aug")
     with pytest.raises(ValueError, match="`table` must be a non-empty DataFrame"):
         plot_ci(table.iloc[:0], "n")
+
+
+def test_plot_ci_colours_a_gain_like_its_settings_and_keeps_a_long_title_inside():
+    runs = pd.DataFrame([{"method": m, "seed": s, "acc": 0.6 + 0.05 * i + 0.01 * s}
+                         for i, m in enumerate(["scratch", "probe", "top", "all"]) for s in range(3)])
+    settings = plot_ci(summarize(runs, by="method", metric="acc"), "method", hue="method")
+    long = "gain over training from scratch, corrected for 3 comparisons at each label count"
+    gains = plot_ci(paired_gain(runs, column="method", baseline="scratch", metric="acc", comparisons="all"),
+                    "method", hue="method", title=long)
+    colour = [{c.get_label(): c.lines[0].get_color() for c in fig.axes[0].containers} for fig in (settings, gains)]
+    assert set(colour[1]) == {"probe", "top", "all"} and len(set(colour[0].values())) == 4
+    assert all(colour[1][m] == colour[0][m] for m in colour[1]), colour  # the baseline's colour is left out
+    gains.canvas.draw()
+    box, frame = gains.axes[0].title.get_window_extent(), gains.bbox
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1, (box, frame)  # wrapped, not cut off by the legend's side
 
 
 def test_gallery_shows_the_same_images_in_every_row():

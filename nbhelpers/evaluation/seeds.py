@@ -205,7 +205,8 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
                      "n": len(diffs)})
     table = pd.DataFrame(rows, columns=[*keys, column, "mean", "ci_low", "ci_high", "n"])
     # effect() reads the unit, the better side and the comparisons from here
-    table.attrs.update(metric=metric, column=column, baseline=baseline, comparisons=comparisons, confidence=confidence)
+    table.attrs.update(metric=metric, column=column, baseline=baseline, comparisons=comparisons, confidence=confidence,
+                       levels=list(dict.fromkeys(runs[column])))  # the settings in their order: plot_ci colours by it
     return table
 
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,7 +55,11 @@ def plot_ci(table: pd.DataFrame, x: str, *, hue: str | None = None, y: str = "me
             raise fail(func, name, "a column of `table`: " + ", ".join(map(str, table.columns)), col)
     groups = [(None, table)] if hue is None else list(table.groupby(hue, sort=False))
     numeric = pd.api.types.is_numeric_dtype(table[x]) and not horizontal
-    palette = sns.color_palette("deep", max(1, len(groups)))
+    # A `paired_gain` table coloured by its settings gives each setting the colour it has in a plot
+    # of all the settings (the baseline's colour stays unused), so two figures of one sweep agree.
+    levels = table.attrs.get("levels") if hue is not None and hue == table.attrs.get("column") else None
+    slot = {level: i for i, level in enumerate(levels or [label for label, _ in groups])}
+    palette = sns.color_palette("deep", max(1, len(slot)))
     with sns.axes_style("whitegrid"), matplotlib.rc_context({"figure.dpi": 100}):
         size = (6.0, 0.32 * table[x].nunique() + 1.2) if horizontal else (6.0, 3.6)
         fig = Figure(figsize=size, layout="constrained")
@@ -72,7 +77,7 @@ def plot_ci(table: pd.DataFrame, x: str, *, hue: str | None = None, y: str = "me
                 pos = rows[x].to_numpy(float) + 0.015 * shift * float(np.ptp(table[x].to_numpy(float)))
             else:
                 pos = np.array([order.index(v) for v in rows[x]], float) + shift * width
-            args = dict(fmt="o-" if numeric else "o", color=palette[i], capsize=4, lw=1.8, ms=6,
+            args = dict(fmt="o-" if numeric else "o", color=palette[slot.get(label, i) % len(palette)], capsize=4, lw=1.8, ms=6,
                         label=None if label is None else str(label))
             if horizontal:
                 ax.errorbar(means, pos, xerr=err, **args)
@@ -102,5 +107,5 @@ def plot_ci(table: pd.DataFrame, x: str, *, hue: str | None = None, y: str = "me
         if hue is not None:
             ax.legend(title=hue, fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # never over a bar
         if title:
-            ax.set_title(title, fontsize=10)
+            ax.set_title(textwrap.fill(title, 60 if hue is not None else 80), fontsize=10)  # the legend takes width
     return fig
