@@ -22,6 +22,8 @@ import json
 import os
 import platform
 import re
+import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +66,46 @@ def _conditions(threads: int | None, quick: bool) -> dict:
             "python": platform.python_version(), "torch": torch.__version__, "nbhelpers": __version__}
 
 
+class LoadSampler:
+    """The CPU's one-minute load average, sampled every ``every`` seconds while a chapter runs:
+    wall times on a shared machine depend on what else ran, so a record says how busy it was.
+
+    >>> with LoadSampler(every=60) as load:
+    ...     pass
+    >>> load.summary()[:13] in ("load average ", "")
+    True
+    """
+
+    def __init__(self, every: float = 15.0):
+        self.every, self.samples, self._stop = every, [], threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _read(self) -> None:
+        if hasattr(os, "getloadavg"):  # not on Windows
+            self.samples.append(os.getloadavg()[0])
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.every):
+            self._read()
+
+    def __enter__(self) -> LoadSampler:
+        self._read()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._read()
+
+    def summary(self) -> str:
+        """``'load average 0.9 to 3.1 (median 2.0)'``, or ``''`` where the system has none."""
+        if not self.samples:
+            return ""
+        low, high, middle = min(self.samples), max(self.samples), statistics.median(self.samples)
+        return f"load average {low:.1f} to {high:.1f} (median {middle:.1f})"
+
+
 def run_course(quick: bool = False, threads: int | None = None, chapters: list[str] | None = None,
                out: Path | None = None, notebooks: Path | None = None) -> Path:
     """Execute the chapters of ``notebooks`` (the course's; all, or those whose numbers are in
@@ -97,13 +139,15 @@ def run_course(quick: bool = False, threads: int | None = None, chapters: list[s
         for path in paths:
             print(f"running {path.name} ({label}) ...", flush=True)
             notebook = nbformat.read(path, as_version=4)
-            start = time.perf_counter()
+            start, load = time.perf_counter(), LoadSampler()
             try:
-                NotebookClient(notebook, timeout=3600, kernel_name="python3",
-                               resources={"metadata": {"path": str(folder)}}).execute()
+                with load:
+                    NotebookClient(notebook, timeout=3600, kernel_name="python3",
+                                   resources={"metadata": {"path": str(folder)}}).execute()
             finally:
                 times[path.name] = time.perf_counter() - start
-                notebook.metadata["nbhelpers_run"] = {**conditions, "wall seconds": round(times[path.name], 1)}
+                notebook.metadata["nbhelpers_run"] = {**conditions, "wall seconds": round(times[path.name], 1),
+                                                      **({"load": load.summary()} if load.samples else {})}
                 atomic_write(out / path.name, lambda f: f.write(nbformat.writes(notebook).encode()))
                 rows += notebook_verdicts(notebook, path.name[:2])
                 _write_record(out, conditions, times, rows)
@@ -217,7 +261,8 @@ class ReferenceRuns:
         c = record["conditions"]
         version = "this version of the chapter's code" if record["current"] else "an earlier version of the chapter's code"
         threads = f"{c['torch threads']} torch thread{'' if c['torch threads'] == 1 else 's'}"
-        return f"`{record['label']}` ({c['started'][:10]}, {threads}, {c['wall seconds'] / 60:.1f} min, {version})"
+        load = f", {c['load']}" if c.get("load") else ""  # runs recorded before it was sampled have none
+        return f"`{record['label']}` ({c['started'][:10]}, {threads}, {c['wall seconds'] / 60:.1f} min{load}, {version})"
 
     def _repr_markdown_(self) -> str:
         if not self.records:

@@ -1,5 +1,6 @@
 """`python -m nbhelpers doctor` tells versions, device and why, data and what to do."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +127,7 @@ def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp
                                                / "RUN.md").read_text()  # a rerun into the same folder says so
     run = executed.metadata["nbhelpers_run"]
     assert run["torch threads"] == 1 and run["mode"] == "quick" and run["wall seconds"] > 0 and run["torch"]
+    assert re.fullmatch(r"load average \d+\.\d to \d+\.\d \(median \d+\.\d\)", run["load"]), run  # how busy the CPU was
     assert "| torch threads | 1 |" in (first / "RUN.md").read_text()
     assert (first / "verdicts.tsv").read_text().splitlines()[1].startswith("00\t0\t0\thelps\t")
     assert compare_runs(first, first) == []
@@ -142,7 +144,7 @@ def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp
     text = shown._repr_markdown_()
     assert text.startswith("**Recorded runs of chapter 00**")  # quick runs: not called full-mode
     assert "0 of 1 verdicts came out the same" in text and "5 seeds: no clear effect" in text
-    assert "this version of the chapter's code" in text
+    assert "this version of the chapter's code" in text and f"min, {run['load']}, this version" in text
     changed = reference_runs("00", reference, notebooks=chapter(tmp_path / "b", extra="  # edited"))
     assert [r["current"] for r in changed.records] == [False, False]
     assert "an earlier version of the chapter's code" in changed._repr_markdown_()

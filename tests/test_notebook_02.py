@@ -68,11 +68,6 @@ def test_structure_of_the_committed_notebook():
         assert not re.search(old, markdown + code), old
     for guide in ("*Optimize* guide", "*Improve* guide", "*Myths* guide", "*Boosting* guide"):
         assert guide in markdown, guide
-    from nbhelpers import reference_runs
-
-    one = next(r for r in reference_runs("02").records if r["label"] == "full-1-thread")
-    minutes = one["conditions"]["wall seconds"] / 60  # the header states what the recorded run measured
-    assert f"**How long it runs:** full mode {minutes:.1f} minutes" in markdown
 
 
 def test_set_up_and_the_guides_recipes(executed):

@@ -49,11 +49,6 @@ def test_structure_of_the_committed_notebook():
         assert topic in markdown, topic
     assert "None of them is tested in this chapter" in markdown
     assert not re.search(r"\bseed (?:text|00\d)", markdown), "name the guides, not seeds"
-    from nbhelpers import reference_runs
-
-    one = next(r for r in reference_runs("06").records if r["label"] == "full-1-thread")
-    minutes = one["conditions"]["wall seconds"] / 60  # the header states what the recorded run measured
-    assert f"**How long it runs:** full mode {minutes:.1f} minutes" in markdown
 
 
 def test_which_parameters_matter(executed):

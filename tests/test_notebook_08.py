@@ -47,11 +47,6 @@ def test_structure_of_the_committed_notebook():
         assert source in markdown, source
     assert "this chapter does not test" in markdown, "the guide's untested claim is marked"
     assert not re.search(r"\bseed (?:text|00\d)", markdown), "name the guides, not seeds"
-    from nbhelpers import reference_runs
-
-    one = next(r for r in reference_runs("08").records if r["label"] == "full-1-thread")
-    minutes = one["conditions"]["wall seconds"] / 60  # the header states what the recorded run measured
-    assert f"**How long it runs:** full mode {minutes:.1f} minutes" in markdown
 
 
 def test_metrics_and_the_report_agree(executed):

@@ -23,6 +23,22 @@ def test_committed_without_outputs(path):
     assert notebook.cells[-1].cell_type == "markdown" and "Exercises" in notebook.cells[-1].source
 
 
+@pytest.mark.parametrize("path", ALL, ids=[p.name for p in ALL])
+def test_the_header_states_the_recorded_full_mode_time(path):
+    """The full-mode time a chapter's header gives is its recorded one-thread run's (``reference/``),
+    so the header cannot go stale when the chapter is run and recorded again."""
+    from nbhelpers import reference_runs
+
+    header = nbformat.read(path, as_version=4).cells[0].source
+    assert "**How long it runs:**" in header, path.name
+    one = next((r for r in reference_runs(path.name[:2]).records if r["label"] == "full-1-thread"), None)
+    if one is None:
+        assert "full mode (to be measured" in header, "no recorded full-mode run: the header must not give a time"
+    else:
+        minutes = one["conditions"]["wall seconds"] / 60
+        assert f"**How long it runs:** full mode {minutes:.1f} minutes" in header, (minutes, header[:600])
+
+
 def test_00_setup_and_first_model(monkeypatch, tmp_path):
     monkeypatch.setenv("NBH_CACHE", str(tmp_path / "cache"))  # the sweep trains here, not from an old cache
     notebook = run_notebook("00_setup_and_first_model.ipynb")
