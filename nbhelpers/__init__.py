@@ -32,7 +32,7 @@ from .training import (Callback, EarlyStopping, NonFiniteLossWarning, StopTraini
 from .training.schedules import epochs_for
 from .ui import GapPanel, Panel, PreviewPanel, explore, gap_panel, preview_panel, search_panel
 # chapter 05: optimizers, the learning-rate finder, optimizer paths on 2-D surfaces
-from .surfaces import double_well, plot_paths, quadratic, rosenbrock, trajectory
+from .surfaces import double_well, plot_paths, quadratic, rosenbrock, stable_lr, trajectory
 from .training import PID, LRFinder, effective_step, lr_find
 # chapter 06: hyperparameter optimization
 from .hpo import (PruningCallback, integers, isolation, log_uniform, open_storage, param_importances, plot_history,
@@ -80,7 +80,8 @@ __all__ = [
     # cli
     "doctor",
     # chapter 05: optimizers, the learning-rate finder, optimizer paths on 2-D surfaces
-    "PID", "LRFinder", "effective_step", "lr_find", "double_well", "plot_paths", "quadratic", "rosenbrock", "trajectory",
+    "PID", "LRFinder", "effective_step", "lr_find", "double_well", "plot_paths", "quadratic", "rosenbrock", "stable_lr",
+    "trajectory",
     # chapter 06: hyperparameter optimization
     "PruningCallback", "TorchClassifier", "integers", "isolation", "log_uniform", "open_storage", "param_importances",
     "plot_history", "plot_importance", "plot_isolation", "plot_parallel", "plot_points", "plot_slices", "search",

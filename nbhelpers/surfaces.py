@@ -12,7 +12,7 @@ Three surfaces, each a torch function of a point ``(x, y)``:
 
 `trajectory` runs any torch optimizer on the two coordinates (a name of `fit`'s, ``"pid"``,
 a class or a factory, with its options) and returns the `Trajectory`; `plot_paths` draws the
-contours with the paths on them.
+contours with the paths on them; `stable_lr` finds the largest rate that still lowers the loss.
 
 Examples
 --------
@@ -198,6 +198,39 @@ def trajectory(surface: Surface | str, optimizer="sgd", *, start: Sequence[float
     diverged = diverged or not bool(torch.isfinite(loss).all())
     text = label or name + "".join(f", {k}={v}" for k, v in options.items()) + f", lr={lr:g}"
     return Trajectory(xy=xy.numpy(), loss=loss.numpy(), label=text, diverged=diverged)
+
+
+@checked(surface=SURFACE, optimizer=FIT_ARGUMENTS["optimizer"], low=LEARNING_RATE, high=LEARNING_RATE, steps=COUNT,
+         tolerance=Real(low=1, low_open=True))
+def stable_lr(surface: Surface | str, optimizer="sgd", *, low: float = 1e-4, high: float = 10.0, steps: int = 200,
+              tolerance: float = 1.01, **options) -> float:
+    """The largest learning rate at which ``optimizer`` still lowers the loss of ``surface``.
+
+    A rate is stable when `trajectory` (same ``optimizer``, ``steps`` and ``options``) ends
+    below the loss it started from. Bisection on a log scale between a stable ``low`` and an
+    unstable ``high`` until they are within a factor ``tolerance``; returns the stable end.
+    On a quadratic, SGD's answer is ``2 / curvature`` (a little below, by ``tolerance``).
+
+    >>> round(stable_lr(quadratic(), "sgd"), 3)   # 2 / 20
+    0.1
+    """
+    surface = _surface("stable_lr", "surface", surface)
+    if low >= high:
+        raise fail("stable_lr", "high", f"a rate above `low` ({low:g})", high)
+
+    def stable(lr: float) -> bool:
+        path = trajectory(surface, optimizer, steps=steps, lr=lr, **options)
+        return not path.diverged and bool(path.loss[-1] < path.loss[0])
+
+    if not stable(low):
+        raise fail("stable_lr", "low", "a rate at which the optimizer lowers the loss", low, "Pass a smaller `low`.")
+    if stable(high):
+        raise fail("stable_lr", "high", "a rate at which the optimizer no longer lowers the loss", high,
+                   "Pass a larger `high`.")
+    while high / low > tolerance:
+        middle = math.sqrt(low * high)
+        low, high = (middle, high) if stable(middle) else (low, middle)
+    return low
 
 
 def _are_paths(value) -> bool:

@@ -23,6 +23,7 @@ EXAMPLES = {
     "rosenbrock": lambda: dict(a=1.0, b=100.0),
     "double_well": lambda: dict(tilt=0.3),
     "trajectory": lambda: dict(surface="quadratic", optimizer="sgd", start=(1.0, 1.0), steps=5, lr=0.01, label="sgd"),
+    "stable_lr": lambda: dict(surface="quadratic", optimizer="sgd", low=1e-3, high=1.0, steps=50, tolerance=1.5),
     "plot_paths": lambda: dict(surface="quadratic", paths=[trajectory("quadratic", "sgd", steps=5)], title="t",
                                levels=10),
 }

@@ -47,7 +47,7 @@ def test_structure_of_the_committed_notebook():
              "paired_gain(", "effect(", "say(", "by_mode(", "seeds=FRESH", "seeds=SCREEN", "seeds=SEEDS",
              '"adamw_schedulefree"', '"muon"', "grad_clip_value=", "target_seconds",
              ".to_fastai(", "learner.lr_find(", "SelectMultiple(", '"betas": (beta1, beta2)', '"schedule": ["warmup"]',
-             "plot_ci(summarize(same_epochs")
+             "plot_ci(summarize(same_epochs", "stable_lr(", "high_target_epochs", '"exponential"')
     markdown = "\n".join(check_structure(NAME, calls))
     assert "2 / L" in markdown and "effective_step" in markdown
     assert "[Goyal et al. 2017" in markdown and "https://arxiv.org/abs/1706.02677" in markdown
@@ -93,15 +93,22 @@ def test_the_paths_widget_draws_each_chosen_optimizer_with_its_own_options():
 
 def test_the_d_term_damps_overshoot_on_the_bowl(executed):
     _, text = executed
-    rows = re.findall(r"\n\s+(\d+\.0)\s+([\d.]+)\s+(True|False)\s+(\d+)", text)
-    table = {float(d): (float(o), int(s)) for d, o, _, s in rows}
+    rows = re.findall(r"\n\s+(\d+\.0)\s+([\d.]+)\s+(True|False)\s+(\d+)\s+([\d.]+)(?=\n)", text)
+    table = {float(d): (float(o), int(s)) for d, o, _, s, _ in rows}
+    edge = {float(d): float(e) for d, *_, e in rows}  # the largest stable rate on the steep bowl
     assert list(table) == [0.0, 3.0, 10.0, 30.0, 100.0]
     assert table[100.0][0] < table[0.0][0], "the D term brakes the overshoot"
+    assert edge[100.0] < 0.01 < edge[0.0], "the demo's brake makes lr 0.01 unstable on the steep bowl"
+    momentum = float(re.search(r"SGD-momentum on the steep bowl: largest stable lr ([\d.]+) \(heavy-ball theory "
+                               r"2 \(1 \+ 0\.9\) / 20 = 0\.19\)", text).group(1))
+    assert momentum == pytest.approx(0.19, rel=0.06), "bisection to within 5% of the theory's edge"
     sentence = said(text, "On the gentle bowl the overshoot went from")
     assert sentence.startswith(f"On the gentle bowl the overshoot went from {table[0.0][0]:.2f} at `derivative=0` to "
                                f"{table[100.0][0]:.2f} at `derivative=100`"), sentence
     assert f"from {table[0.0][1]} to {table[100.0][1]}" in sentence
-    assert "the demo's `derivative=100` diverged" in sentence, "on the steep bowl the brake itself overshoots"
+    assert f"the largest stable rate went from {edge[0.0]:.4f} at `derivative=0` to {edge[100.0]:.4f} at " \
+           f"`derivative=100` (falling at every step up), against {momentum:.3g} for SGD-momentum" in sentence, sentence
+    assert "at the demo's `lr=0.01`, `derivative=100` diverged" in sentence, "the brake itself overshoots"
 
 
 def test_pid_arms_with_intervals_and_the_credit_sentence(executed):
@@ -109,29 +116,36 @@ def test_pid_arms_with_intervals_and_the_credit_sentence(executed):
     assert "PID's effective step 0.31 per unit of gradient; SGD-momentum at lr 0.01: 0.1; the matched SGD-momentum " \
            "lr: 0.031" in text
     for arm in ARMS:
-        found = re.search(rf"\n{re.escape(arm)}\s+epochs to 70%: ([\d.]+) \(95% CI ([\d.-]+) to ([\d.]+)\); test "
-                          rf"accuracy ([\d.]+)% \(95% CI ([\d.]+)% to ([\d.]+)%\)", text)
+        found = re.search(rf"\n{re.escape(arm)}\s+to 70%: ([\d.]+) epochs \(([\d.-]+) to ([\d.]+)\), ([\d,]+) steps; to "
+                          rf"75%: ([\d.]+) epochs \(([\d.-]+) to ([\d.]+)\), ([\d,]+) steps; test accuracy ([\d.]+)% "
+                          rf"\(95% CI ([\d.]+)% to ([\d.]+)%\)", text)
         assert found, arm
-        epochs, lo, hi, acc, alo, ahi = map(float, found.groups())
-        assert lo <= epochs <= hi and 1 <= epochs <= 4 and alo <= acc <= ahi, (arm, found.groups())
+        epochs, lo, hi, steps, high, hlo, hhi, hsteps, acc, alo, ahi = (float(v.replace(",", "")) for v in found.groups())
+        assert lo <= epochs <= hi and hlo <= high <= hhi and alo <= acc <= ahi, (arm, found.groups())
+        assert 1 <= epochs <= high <= 4, "the harder target comes no sooner; never counts as the budget + 1"
+        assert steps == pytest.approx(epochs * BATCHES_PER_EPOCH, abs=0.6) and \
+            hsteps == pytest.approx(high * BATCHES_PER_EPOCH, abs=0.6), (arm, found.groups())
     printed = {}
     for what in ("PID minus SGD-momentum", "PID minus PID without D (the D term)",
                  "SGD-momentum at PID's step minus at lr 0.01 (the step)", "Adam minus SGD-momentum"):
-        line = re.search(rf"{re.escape(what)}: epochs to target (.+?); test accuracy (.+)", text)
+        line = re.search(rf"{re.escape(what)}: epochs to 70% (.+?); to 75% (.+?); test accuracy (.+)", text)
         assert line, what
-        check_effects(line.group(1), NUMBER, lower=True, whole=True)  # fewer epochs is better
-        check_effects(line.group(2), whole=True)
-        printed[what] = (line.group(1), line.group(2))
+        for phrase in line.groups()[:2]:
+            check_effects(phrase, NUMBER, lower=True, whole=True)  # fewer epochs is better
+        check_effects(line.group(3), whole=True)
+        printed[what] = line.groups()
     sentence = said(text, "Against SGD-momentum at the demo's `lr=0.01`, PID")
     for what, phrases in printed.items():
         if what != "Adam minus SGD-momentum":
             assert all(p in sentence for p in phrases), (what, sentence)
-    credit = re.search(r"So the speed came from (.+)\.\s*$", sentence.strip()).group(1)
-    d_firm, step_firm = (firm_word(printed[w][0], NUMBER) == "helps"
-                         for w in ("PID minus PID without D (the D term)", "SGD-momentum at PID's step minus at lr 0.01 (the step)"))
-    assert ("the D term" in credit) == d_firm and ("the larger step" in credit) == step_firm, credit
-    if not (d_firm or step_firm):
-        assert credit == "neither part clearly, at 3 seeds"
+    credits = re.search(r"So the speed to 70% came from (.+), and to 75% from (.+)\.\s*$", sentence.strip()).groups()
+    for k, credit in enumerate(credits):  # target by target
+        d_firm, step_firm = (firm_word(printed[w][k], NUMBER) == "helps"
+                             for w in ("PID minus PID without D (the D term)",
+                                       "SGD-momentum at PID's step minus at lr 0.01 (the step)"))
+        assert ("the D term" in credit) == d_firm and ("the larger step" in credit) == step_firm, credit
+        if not (d_firm or step_firm):
+            assert credit == "neither part clearly, at 3 seeds"
 
 
 def test_each_optimizer_at_its_own_rate(executed):
@@ -219,11 +233,12 @@ def test_the_lr_finder_agrees_with_fastai_and_its_rules_are_trained(executed):
 
 def test_schedules_on_the_same_budget(executed):
     _, text = executed
-    lines = dict(re.findall(r"\n(step|cosine|warmup_cosine|onecycle) minus constant, test accuracy: (.+)", text))
-    assert list(lines) == ["step", "cosine", "warmup_cosine", "onecycle"]
+    schedules = ["step", "exponential", "cosine", "warmup", "warmup_cosine", "onecycle"]
+    lines = dict(re.findall(r"\n(\w+) minus constant, test accuracy: (.+)", text))
+    assert list(lines) == schedules, list(lines)
     sentence = said(text, "On the same budget of 3 epochs")
     for schedule, phrase in lines.items():
-        check_effects(phrase, comparisons=4, whole=True)
+        check_effects(phrase, comparisons=6, whole=True)
         assert f"{schedule} {phrase}" in sentence
     free = dict(re.findall(r"\nAdamW, (cosine minus constant|schedule-free minus constant|schedule-free minus cosine), "
                            r"test accuracy: (.+)", text))
@@ -312,13 +327,13 @@ def test_gradient_clipping(executed):
 
 def test_what_we_measured_and_the_figures(executed):
     notebook, text = executed
-    table = text[text.index("PID minus SGD-momentum, epochs to target  "):]
+    table = text[text.index("PID minus SGD-momentum, epochs to 70%  "):]
     lines = table[:table.index("\n\n")].splitlines()
     rows = [re.fullmatch(r"\s*(.+?)\s+([+-]\d+\.\d+(?: points)? \(95% CI .+?\))\s+(.+?)\s{2,}(\d+)", line)
             for line in lines]
     assert all(rows), [line for line, row in zip(lines, rows) if not row]
     rows = [row.groups() for row in rows]
-    assert len(rows) == 41, [r[0] for r in rows]  # 21, schedule-free and Muon, 8 times to target, 4 new, 6 batch
+    assert len(rows) == 46, [r[0] for r in rows]  # 41, and 3 to the second target, exponential and warmup
     for what, _, verdict, seeds in rows:
         assert verdict.endswith("[quick mode: not evidence]") and seeds == "3", (what, verdict)
     table_of = {r[0]: r[1] for r in rows}
@@ -328,7 +343,7 @@ def test_what_we_measured_and_the_figures(executed):
         assert table_of[row] == printed, (row, table_of[row], printed)  # the table repeats the effect
     for name in ("adamw_schedulefree", "muon"):
         printed = re.search(rf"\n{name}\s+minus momentum, time to target: epochs (.+?), 3 seeds", text).group(1) + ")"
-        assert table_of[f"{name} minus momentum, each at its best rate, epochs to target"] == printed
+        assert table_of[f"{name} minus momentum, each at its best rate, epochs to 70%"] == printed
     printed = re.search(r"\nAdamW, schedule-free minus cosine, test accuracy: (.+?), 3 seeds", text).group(1) + ")"
     assert table_of["AdamW, schedule-free minus cosine, test accuracy"] == printed
     assert re.search(r"suggested lr [\d.e-]+; validation accuracy after 10 epochs [\d.]+%", text)

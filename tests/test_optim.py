@@ -15,10 +15,10 @@ import torch
 from torch import nn
 
 from nbhelpers import (MLP, PID, Callback, DataBundle, LRFinder, StopTraining, double_well, effective_step, evaluate,
-                       fit, lr_find, plot_paths, quadratic, trajectory)
+                       fit, lr_find, plot_paths, quadratic, stable_lr, trajectory)
 from nbhelpers.training.checkpoint import load_checkpoint
 from nbhelpers.training.optimizers import make_optimizer
-from nbhelpers.training.schedules import make_schedule
+from nbhelpers.training.schedules import SCHEDULES, make_schedule
 
 # ---------------------------------------------------------------- the PID optimizer
 
@@ -286,6 +286,37 @@ def test_warmup_ramps_the_rate_over_a_tenth_of_the_steps_then_holds_it(one_threa
     assert len(lrs) == 100
     assert np.allclose(lrs[:11], 0.4 * (0.01 + 0.99 * np.arange(11) / 10)), lrs[:11]
     assert np.allclose(lrs[10:], 0.4)
+
+
+STEPS_100 = np.arange(100)
+EXPECTED_RATES = {  # the rate before each of 100 steps, as make_schedule's docstring describes it, at lr 1
+    "constant": np.ones(100),
+    "step": np.where(STEPS_100 < 50, 1.0, np.where(STEPS_100 < 75, 0.1, 0.01)),
+    "exponential": 0.01 ** (STEPS_100 / 100),
+    "cosine": (1 + np.cos(np.pi * STEPS_100 / 100)) / 2,
+    "warmup": np.minimum(1.0, 0.01 + 0.99 * STEPS_100 / 10),
+    "warmup_cosine": np.where(STEPS_100 < 10, 0.01 + 0.99 * STEPS_100 / 10,
+                              (1 + np.cos(np.pi * (STEPS_100 - 10) / 90)) / 2),
+}
+
+
+@pytest.mark.parametrize("name", SCHEDULES)
+def test_every_schedule_gives_the_rates_it_promises(name):
+    opt = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=1.0)
+    schedule = make_schedule(name, opt, total_steps=100)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        if schedule is not None:
+            schedule.step()
+    lrs = np.array(lrs)
+    if name == "onecycle":  # up to lr over 30% of the steps, then down to far below where it started
+        top = int(np.argmax(lrs))
+        assert lrs[top] == pytest.approx(1.0) and 25 <= top <= 35 and lrs[0] == pytest.approx(1 / 25)
+        assert np.all(np.diff(lrs[:top + 1]) > 0) and np.all(np.diff(lrs[top:]) < 0) and lrs[-1] < 1e-4
+    else:
+        assert np.allclose(lrs, EXPECTED_RATES[name], atol=1e-9), (name, lrs[:12], lrs[-3:])
 
 
 # ---------------------------------------------------------------- optimizer paths on 2-D surfaces
@@ -595,3 +626,14 @@ def test_schedule_free_without_its_package_says_how_to_install_it(monkeypatch):
                                          r"'adamw_schedulefree'\. Install it: pip install"):
         fit(deep_model(), blob_data(), epochs=1, lr=1e-3, optimizer="adamw_schedulefree", progress=False,
             device="cpu")
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_stable_lr_finds_the_heavy_ball_limit_on_a_bowl(momentum):
+    """SGD with momentum ``m`` on a quadratic of curvature L converges for lr < 2 (1 + m) / L."""
+    found = stable_lr(quadratic(), "sgd", momentum=momentum, steps=400)
+    assert found == pytest.approx(2 * (1 + momentum) / 20, rel=0.03), found
+    with pytest.raises(ValueError, match=r"stable_lr\(\): `high` must be a rate at which the optimizer no longer"):
+        stable_lr(quadratic(), "sgd", high=0.05)
+    with pytest.raises(ValueError, match=r"stable_lr\(\): `low` must be a rate at which the optimizer lowers"):
+        stable_lr(quadratic(), "sgd", low=0.5)

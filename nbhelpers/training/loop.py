@@ -108,7 +108,7 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     ``lr`` and ``weight_decay``. ``loss``: ``cross_entropy``, ``nll``, ``bce``, ``mse``,
     ``l1``/``mae``, ``huber`` or a callable; accuracy is recorded for classification only.
     ``l1`` adds ``l1 * sum|w|`` over weight matrices (not biases). ``schedule``:
-    ``onecycle``, ``cosine``, ``warmup_cosine``, ``warmup``, ``step`` or a callable ``(optimizer,
+    ``onecycle``, ``cosine``, ``warmup_cosine``, ``warmup``, ``step``, ``exponential`` or a callable ``(optimizer,
     total_steps) -> LRScheduler``, stepped every batch; a schedule-free optimizer takes none
     (it averages its iterates instead, and is validated, kept and returned at that average).
     ``grad_clip`` rescales the gradient to that norm at most, ``grad_clip_value`` clips each

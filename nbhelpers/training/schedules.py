@@ -14,7 +14,7 @@ import torch
 
 from .._checks import COUNT, check_choice, checked, fail
 
-SCHEDULES = ("constant", "onecycle", "cosine", "warmup_cosine", "warmup", "step")
+SCHEDULES = ("constant", "onecycle", "cosine", "warmup_cosine", "warmup", "step", "exponential")
 
 
 def check_schedule(func: str, schedule) -> None:
@@ -35,6 +35,7 @@ def make_schedule(
     to 0), ``warmup_cosine`` (linear warm-up for ``warmup`` of the steps, then cosine),
     ``warmup`` (the same linear warm-up, then constant: Goyal et al.'s gradual warm-up for
     the linear scaling rule), ``step`` (divide by 10 after 50% and 75% of the steps),
+    ``exponential`` (the same factor every step, down to a hundredth of ``lr`` at the last),
     ``constant`` or ``None``. The warm-ups start at a hundredth of ``lr``. A
     callable is called as ``schedule(optimizer, total_steps)`` and must return an
     ``LRScheduler``.
@@ -52,6 +53,8 @@ def make_schedule(
         return sched.OneCycleLR(optimizer, max_lr=max_lrs, total_steps=total_steps)
     if name == "cosine":
         return sched.CosineAnnealingLR(optimizer, T_max=total_steps)
+    if name == "exponential":
+        return sched.ExponentialLR(optimizer, gamma=0.01 ** (1 / max(1, total_steps)))
     if name == "step":
         return sched.MultiStepLR(optimizer, milestones=[total_steps // 2, (3 * total_steps) // 4], gamma=0.1)
     warm = max(1, int(warmup * total_steps))
