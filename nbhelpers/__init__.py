@@ -49,6 +49,8 @@ from .ui import threshold_panel
 # chapter 08: interpretation
 from .interpret import (activation_maps, attribute, confidently_wrong, embeddings, plot_activation_maps,
                         plot_attributions, plot_confidently_wrong, plot_randomization, plot_tsne, randomization_check)
+# chapter 09: GPU acceleration and scale
+from .training import process_group
 
 __all__ = [
     # data
@@ -96,6 +98,8 @@ __all__ = [
     # chapter 08: interpretation
     "activation_maps", "attribute", "confidently_wrong", "embeddings", "plot_activation_maps", "plot_attributions",
     "plot_confidently_wrong", "plot_randomization", "plot_tsne", "randomization_check",
+    # chapter 09: GPU acceleration and scale
+    "process_group",
 ]
 
 
