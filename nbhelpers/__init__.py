@@ -51,6 +51,7 @@ from .interpret import (activation_maps, attribute, confidently_wrong, embedding
                         plot_attributions, plot_confidently_wrong, plot_randomization, plot_tsne, randomization_check)
 # chapter 09: GPU acceleration and scale
 from .training import process_group
+from .scale import plot_time_breakdown, time_breakdown
 
 __all__ = [
     # data
@@ -99,7 +100,7 @@ __all__ = [
     "activation_maps", "attribute", "confidently_wrong", "embeddings", "plot_activation_maps", "plot_attributions",
     "plot_confidently_wrong", "plot_randomization", "plot_tsne", "randomization_check",
     # chapter 09: GPU acceleration and scale
-    "process_group",
+    "plot_time_breakdown", "process_group", "time_breakdown",
 ]
 
 
