@@ -51,7 +51,8 @@ from .interpret import (activation_maps, attribute, confidently_wrong, embedding
                         plot_attributions, plot_confidently_wrong, plot_randomization, plot_tsne, randomization_check)
 # chapter 09: GPU acceleration and scale
 from .training import process_group
-from .scale import plot_time_breakdown, time_breakdown
+from .models import FastNet
+from .scale import EMA, ablation, plot_time_breakdown, predict_tta, time_breakdown, time_to, train_fast
 
 __all__ = [
     # data
@@ -100,7 +101,7 @@ __all__ = [
     "activation_maps", "attribute", "confidently_wrong", "embeddings", "plot_activation_maps", "plot_attributions",
     "plot_confidently_wrong", "plot_randomization", "plot_tsne", "randomization_check",
     # chapter 09: GPU acceleration and scale
-    "plot_time_breakdown", "process_group", "time_breakdown",
+    "EMA", "FastNet", "ablation", "plot_time_breakdown", "predict_tta", "process_group", "time_breakdown", "time_to", "train_fast",
 ]
 
 

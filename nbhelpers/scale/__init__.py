@@ -1,6 +1,7 @@
 """Scale: what a training step's time goes to, the data-parallel script (``python -m
 nbhelpers.scale.ddp_train`` under torchrun), and the fastest recipe's parts."""
 
+from .recipe import EMA, TRICKS, ablation, predict_tta, time_to, train_fast
 from .timing import plot_time_breakdown, time_breakdown
 
-__all__ = ["plot_time_breakdown", "time_breakdown"]
+__all__ = ["EMA", "TRICKS", "ablation", "plot_time_breakdown", "predict_tta", "time_breakdown", "time_to", "train_fast"]
