@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every GPU measurement of chapter 09 in one run (about 8 minutes on one H100), each written as a
-# JSON record under reference/09/ (device name, versions, date), which the chapter loads and shows.
+# JSON record under reference/09/gpu/ (device name, versions, date), which the chapter loads and shows.
 #
 #   bash bench/gpu_run.sh            # from the repository root, on a machine with a CUDA GPU
 #
@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
-OUT=${OUT:-reference/09}
+OUT=${OUT:-reference/09/gpu}  # a folder of its own: reference/09/*.json are the chapter's verdict records
 mkdir -p "$OUT" build/gpu-run
 export PYTHONPATH=${PYTHONPATH:-$PWD}
 if ! $PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
@@ -28,18 +28,18 @@ step() {  # step <name> <seconds> <command...>
 }
 # 1. the fastest recipe: 5 seeds, the final split, and the ablation over 3 seeds (the longest step)
 step time-to-accuracy 270 $PY bench/time_to_accuracy.py --device cuda --seeds 5 --ablation-seeds 3 \
-    --out "$OUT/gpu-time-to-accuracy.json"
+    --out "$OUT/time-to-accuracy.json"
 # 2. fit's throughput, bf16 + channels-last against fp32, and one step's phases in both
-step precision 60 $PY bench/train_throughput.py --precision --rounds 3 --out "$OUT/gpu-precision.json"
+step precision 60 $PY bench/train_throughput.py --precision --rounds 3 --out "$OUT/precision.json"
 # 3. torch.compile on and off (compile time shows in the first epoch)
-step compile 90 $PY bench/train_throughput.py --compile --out "$OUT/gpu-compile.json"
+step compile 90 $PY bench/train_throughput.py --compile --out "$OUT/compile.json"
 # 4. where a step's time goes: data on the device, a DataLoader, bf16 + channels-last
-step profile 45 $PY bench/profile_step.py --device cuda --out "$OUT/gpu-profile.json"
+step profile 45 $PY bench/profile_step.py --device cuda --out "$OUT/profile.json"
 # 5. the DDP script on one GPU with nccl (the same command runs N GPUs: --nproc_per_node N)
 step ddp-nccl 60 $PY -m torch.distributed.run --standalone --nproc_per_node 1 -m nbhelpers.scale.ddp_train \
     --epochs 2 --out build/gpu-run/ddp
 if [ -f build/gpu-run/ddp/rank0.json ]; then
-    $PY - "$OUT/gpu-ddp.json" <<'PYEOF'
+    $PY - "$OUT/ddp.json" <<'PYEOF'
 import datetime, json, platform, sys, torch
 import nbhelpers
 rank0 = json.load(open("build/gpu-run/ddp/rank0.json"))

@@ -2,7 +2,7 @@
 the data on the device and through a DataLoader, in float32 and (on a GPU) bf16 +
 channels-last; written as a JSON record for chapter 09.
 
-    python bench/profile_step.py [--device cuda] [--quick] [--out reference/09/gpu-profile.json]
+    python bench/profile_step.py [--device cuda] [--quick] [--out reference/09/gpu/profile.json]
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ Protocol: tune with ``--split tune`` (train on 55,000 images, score the 5,000 he
 10,000 test images). The split is printed and recorded.
 
     python bench/time_to_accuracy.py --device cpu --threads 2 --seeds 3 --out build/bench/tta-cpu.json
-    python bench/time_to_accuracy.py --device cuda --seeds 5 --out reference/09/gpu-time-to-accuracy.json
+    python bench/time_to_accuracy.py --device cuda --seeds 5 --out reference/09/gpu/time-to-accuracy.json
     python bench/time_to_accuracy.py --quick          # the shipped subset, 1 epoch, 1 seed: a smoke run
 """
 

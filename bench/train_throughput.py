@@ -11,12 +11,12 @@ that kernel, shows how much of fit's time is its own overhead.
 
 Chapter 09 adds two GPU measurements (each says it needs a GPU and stops on a CPU-only machine):
 
-    python bench/train_throughput.py --precision [--rounds 3] [--out reference/09/gpu-precision.json]
+    python bench/train_throughput.py --precision [--rounds 3] [--out reference/09/gpu/precision.json]
         `fit` on the course's small ResNet, bf16 autocast (fit's default on a GPU) against
         float32 (amp=False), both channels-last (fit's choice on CUDA), in images/s and their
         ratio; and the same step with `time_breakdown`: bf16 + channels-last against float32
         with the default (contiguous) layout.
-    python bench/train_throughput.py --compile [--out reference/09/gpu-compile.json]
+    python bench/train_throughput.py --compile [--out reference/09/gpu/compile.json]
         `fit(compile=True)` against eager: the first epoch (compile time included) and the
         later epochs, so the chapter can say when compiling pays.
 """

@@ -31,5 +31,8 @@ EXAMPLES = {
                                device="cpu"),
     "ablation": lambda: dict(train=images(), eval_data=images(8), seeds=[0], remove=["flip TTA"], epochs=1,
                              widths=(4,), batch_size=16, device="cpu"),
+    "launch_ddp": lambda: dict(processes=1, epochs=1, train_images=64, valid_images=32, widths=(4,), batch_size=32,
+                               quick=True, record_seen=False, timeout=300.0),
+    "gpu_records": lambda: dict(folder="/no/such/folder"),
     "time_to": lambda: dict(curve=[{"epoch": 1, "train_seconds": 1.0, "accuracy": 0.5}], accuracy=0.4),
 }

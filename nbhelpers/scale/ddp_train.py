@@ -25,9 +25,13 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+
+from .._checks import COUNT, FLAG, Optional, Real, checked
+from ..models._blocks import SIZES
 
 
 def weights_digest(model: torch.nn.Module) -> str:
@@ -104,6 +108,42 @@ def main(argv: list[str] | None = None) -> dict:
               f"{record['seconds']:.1f} s; weights {record['weights_sha256'][:12]}; wrote {args.out}/rank*.json"
               f" (pid {os.getpid()})")
     return record
+
+
+@checked(processes=COUNT, epochs=COUNT, train_images=Optional(COUNT), valid_images=Optional(COUNT), widths=SIZES,
+         batch_size=COUNT, quick=FLAG, record_seen=FLAG, timeout=Real(low=0, low_open=True))
+def launch_ddp(processes: int = 2, *, epochs: int = 2, train_images: int | None = 1024,
+               valid_images: int | None = 500, widths: Sequence[int] = (8, 16), batch_size: int = 128,
+               quick: bool = True, record_seen: bool = False, timeout: float = 600.0) -> list[dict]:
+    """Run this script under torchrun with ``processes`` processes on this machine (``gloo`` on
+    CPUs, ``nccl`` on GPUs) and return each rank's record (rank 0 first) with ``wall_seconds``,
+    the launch's wall time, start-up included. The processes import this same nbhelpers.
+
+    What a notebook does to show DDP; from a shell, call torchrun yourself (the module's
+    docstring). A failed launch raises with the end of its output.
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
+                   "-m", "nbhelpers.scale.ddp_train", "--epochs", str(epochs), "--batch-size", str(batch_size),
+                   "--widths", *map(str, widths), "--out", folder]
+        command += ["--train-images", str(train_images)] if train_images else []
+        command += ["--valid-images", str(valid_images)] if valid_images else []
+        command += ["--quick"] * quick + ["--record-seen"] * record_seen
+        package = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([package, os.environ.get("PYTHONPATH", "")]),
+               "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"launch_ddp(): torchrun exited with {done.returncode}:\n"
+                               f"{(done.stdout + done.stderr)[-3000:]}")
+        return [{**json.loads((Path(folder) / f"rank{r}.json").read_text()), "wall_seconds": wall}
+                for r in range(processes)]
 
 
 if __name__ == "__main__":
