@@ -121,7 +121,7 @@ def time_breakdown(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], *,
     for _ in range(warmup):
         step()
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if dev.type == "cuda" else [])
-    with profile(activities=activities) as prof:
+    with _native_stderr_silenced(), profile(activities=activities) as prof:
         started = time.perf_counter()
         for _ in range(steps):
             step()
@@ -135,6 +135,30 @@ def time_breakdown(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor], *,
     table.attrs.update(step_ms=step_ms, device=str(dev), loader=loader, amp=str(dtype or "float32"),
                        channels_last=last, batch_size=batch_size, ops=_top_ops(events, steps, dev))
     return table
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """The profiler's C++ side (Kineto) prints start/stop lines straight to file descriptor 2,
+    whatever its log level, and a notebook shows them under every cell: send them to
+    ``os.devnull`` for the time of the profile (Python's own errors are raised as usual)."""
+    import os
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real file descriptor 2 (an embedded interpreter)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _top_ops(events: dict, steps: int, device: torch.device, n: int = 10) -> pd.DataFrame:
