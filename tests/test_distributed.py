@@ -111,8 +111,9 @@ def test_a_one_process_group_trains_as_one_process_does(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="module")
 def two_ranks():
-    """The script under torchrun, 2 processes, gloo, through `launch_ddp` (as the chapter runs it)."""
-    return launch_ddp(2, epochs=2, train_images=1024, valid_images=250, widths=(8, 16), quick=True, record_seen=True)
+    """The script under torchrun, 2 processes, gloo, through `launch_ddp` (as the chapter runs it); an odd
+    number of validation images, so the ranks score unequal shares that are summed."""
+    return launch_ddp(2, epochs=2, train_images=1024, valid_images=251, widths=(8, 16), quick=True, record_seen=True)
 
 
 def test_both_ranks_end_with_identical_weights(two_ranks):

@@ -6,4 +6,5 @@ from .records import gpu_records
 from .recipe import EMA, TRICKS, ablation, predict_tta, time_to, train_fast
 from .timing import plot_time_breakdown, time_breakdown
 
-__all__ = ["EMA", "TRICKS", "ablation", "gpu_records", "launch_ddp", "plot_time_breakdown", "predict_tta", "time_breakdown", "time_to", "train_fast"]
+__all__ = ["EMA", "TRICKS", "ablation", "gpu_records", "launch_ddp",
+           "plot_time_breakdown", "predict_tta", "time_breakdown", "time_to", "train_fast"]

@@ -101,7 +101,7 @@ class Group:
             return model
         from torch.nn.parallel import DistributedDataParallel
 
-        ids = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else None
+        ids = None if device.type != "cuda" else [torch.cuda.current_device() if device.index is None else device.index]
         newer = "forward_sync_buffers" in inspect.signature(DistributedDataParallel).parameters  # torch >= 2.14
         return DistributedDataParallel(model, device_ids=ids, **{"forward_sync_buffers" if newer else
                                                                  "broadcast_buffers": False})

@@ -124,6 +124,9 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
     ``seed`` seeds shuffling, dropout and augmentation (and records itself in ``config``);
     the initial weights are drawn when the model is built, before ``fit`` runs, so call
     ``seed_everything(seed)`` before building the model to repeat a run to the bit.
+    Inside a ``torch.distributed`` process group (a script started by torchrun, `process_group`)
+    ``fit`` trains data-parallel by itself: DDP, one shard of each epoch per rank, metrics summed
+    over the ranks, rank 0 alone reporting and checkpointing (``training/distributed.py``).
     Callbacks that keep state between epochs (`EarlyStopping`) start afresh in every call,
     unless ``resume`` restores their state from the checkpoint.
 
@@ -218,7 +221,8 @@ def _setup(a: dict, callbacks: list) -> _Run:
     state = TrainState(model=model, optimizer=opt, epochs=epochs, device=device, scheduler=scheduler,
                        metrics_available=available)
     stepper = Stepper(opt, scheduler, scaler, list(model.parameters()), a["grad_clip"], a["grad_clip_value"])
-    run = _Run(model=model, forward=(torch.compile if a["compile"] else _same)(group.wrap(model, device)), optimizer=opt, stepper=stepper,
+    forward = group.wrap(model, device)  # DDP inside a process group, else the model itself
+    run = _Run(model=model, forward=torch.compile(forward) if a["compile"] else forward, optimizer=opt, stepper=stepper,
                autocast=autocast, loss=a["loss"], loss_fn=loss_fn, classification=classification,
                l1=a["l1"], l1_weights=[p for _, p in weight_parameters(model, trainable_only=True)],
                train_batches=train_batches, valid_batches=valid_batches, device=device,
@@ -365,10 +369,6 @@ def _sync(device: torch.device) -> Callable[[], None]:
 
 def _no_sync() -> None:
     pass
-
-
-def _same(model: nn.Module) -> nn.Module:
-    return model
 
 
 def _restore_callbacks(callbacks: list, saved: list) -> None:
