@@ -127,3 +127,45 @@ def test_own_data_and_reference(executed):
     _, text = executed
     assert re.search(r"digits: [\d.]+% accuracy on 397 held-out images after 2 epochs", text)
     check_reference(text, "09")
+
+
+def test_the_gpu_cells_read_what_the_benches_write(tmp_path):
+    """The GPU cells run only where a GPU run is recorded: here they run on records shaped as the
+    benches write them (every key a cell reads is one a bench writes), without a GPU."""
+    import json
+    from pathlib import Path
+
+    import nbformat
+    import pandas as pd
+
+    from nbhelpers import say
+
+    root = Path(__file__).resolve().parents[1]
+    benches = "\n".join((root / "bench" / f).read_text() for f in ("time_to_accuracy.py", "train_throughput.py"))
+    versions = {"torch": "2.x", "python": "3.x", "nbhelpers": "0", "cuda": "12"}
+    runs = [{"seed": s, "accuracy": 0.95 + s / 1000, "train_seconds": 8.0, "seconds": 9.0, "curve": [],
+             "to_93": 3.0, "to_94": 5.0 if s else None} for s in range(2)]
+    gpu = {"precision": {"device": "H100", "date": "2026-01-01T00:00", "versions": versions,
+                         "median": {"bf16": 30000.0, "fp32": 12000.0}, "ratio_bf16_over_fp32": 2.5},
+           "compile": {"device": "H100", "epoch_seconds": {"eager": [2.0, 1.9], "compiled": [30.0, 1.2]}},
+           "time-to-accuracy": {"device": "H100", "date": "2026-01-01T00:00", "versions": versions,
+                                "split": {"words": "train on all training images, score the test set"}, "runs": runs,
+                                "summary": {"accuracy_mean": 0.9505, "accuracy_min": 0.95, "accuracy_std": 0.0007,
+                                            "seconds_to_94_median": 5.0, "train_seconds_median": 8.0,
+                                            "seconds_from_process_start_first_run": 20.0},
+                                "ablation": [{"removed": "none", "seed": 0, "accuracy": 0.95, "train_seconds": 8.0}]}}
+    for key in ("ratio_bf16_over_fp32", "epoch_seconds", "seconds_to_{goal}_median", "accuracy_std", "train_seconds_median",
+                "seconds_from_process_start_first_run", '"median"', '"words"', '"ablation"'):
+        assert key in benches, key
+    notebook = nbformat.read(root / "notebooks" / NAME, as_version=4)
+    cells = [c.source for c in notebook.cells if c.cell_type == "code" and 'in gpu:' in c.source]
+    assert len(cells) == 3
+    shown = []
+    namespace = {"gpu": gpu, "gpu_records": lambda: gpu, "say": lambda *a, **k: shown.append(str(say(*a, **k))), "display": lambda *a: None,
+                 "pd": pd}
+    for source in cells:
+        exec(source, namespace)  # noqa: S102  (the chapter's own cells)
+    assert len(shown) == 3 and all(s.startswith("Recorded on H100") for s in shown), shown
+    assert "a ratio of 2.50" in shown[0] and "paid for itself within the run: no" in shown[1]
+    assert "95.05% test accuracy" in shown[2] and "to 94%: 5.0 s" in shown[2]
+    json.dumps(gpu)  # records are JSON
