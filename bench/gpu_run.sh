@@ -16,6 +16,11 @@ if ! $PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"
     echo "gpu_run.sh: no CUDA GPU visible to torch; nothing to measure." >&2
     exit 2
 fi
+if ! $PY -c "from nbhelpers import fashion_mnist; fashion_mnist(quick=False)" >/dev/null 2>&1; then
+    echo "gpu_run.sh: the full Fashion-MNIST files are not found (and cannot be downloaded here): put the four" >&2
+    echo "  *-ubyte.gz files in datasets/fashion-mnist/ or point NBH_DATA at them (python -m nbhelpers data)." >&2
+    exit 3
+fi
 failed=0
 step() {  # step <name> <seconds> <command...>
     local name=$1 limit=$2; shift 2
