@@ -8,6 +8,17 @@ uses torch's fused Adam kernel where it exists; a fifth way, the hand-written lo
 that kernel, shows how much of fit's time is its own overhead.
 
     python bench/train_throughput.py [--rounds 5] [--quick]
+
+Chapter 09 adds two GPU measurements (each says it needs a GPU and stops on a CPU-only machine):
+
+    python bench/train_throughput.py --precision [--rounds 3] [--out reference/09/gpu/precision.json]
+        `fit` on the course's small ResNet, bf16 autocast (fit's default on a GPU) against
+        float32 (amp=False), both channels-last (fit's choice on CUDA), in images/s and their
+        ratio; and the same step with `time_breakdown`: bf16 + channels-last against float32
+        with the default (contiguous) layout.
+    python bench/train_throughput.py --compile [--out reference/09/gpu/compile.json]
+        `fit(compile=True)` against eager: the first epoch (compile time included) and the
+        later epochs, so the chapter can say when compiling pays.
 """
 
 from __future__ import annotations
@@ -91,11 +102,105 @@ WAYS = {"fit": run_fit, "hand-written": run_hand_written, "hand, fused Adam": ru
         "DataLoader": run_dataloader, "fastai Learner": run_fastai}
 
 
+def _record(kind: str, device: torch.device, extra: dict, out: str | None) -> dict:
+    import datetime
+    import json
+    from pathlib import Path
+
+    import nbhelpers
+
+    record = {"bench": kind, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+              "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor(),
+              "versions": {"torch": torch.__version__, "python": platform.python_version(),
+                           "nbhelpers": nbhelpers.__version__, "cuda": torch.version.cuda},
+              "threads": torch.get_num_threads(), **extra}
+    if out:
+        path = Path(out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.with_suffix(".part").write_text(json.dumps(record, indent=1, default=str))
+        path.with_suffix(".part").replace(path)
+        print(f"wrote {path}")
+    return record
+
+
+def _needs_gpu(what: str) -> bool:
+    if torch.cuda.is_available():
+        return False
+    print(f"{what} needs a CUDA GPU; this torch ({torch.__version__}) sees none, so nothing was measured.")
+    return True
+
+
+def _epoch_rate(x, y, device, **options) -> float:
+    from nbhelpers import ResNet, fit
+
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    fit(ResNet(), (x, y), epochs=1, lr=1e-3, batch_size=256, progress=False, device=device, **options)
+    torch.cuda.synchronize()
+    return len(x) / (time.perf_counter() - start)
+
+
+def precision_ratio(x, y, rounds: int, out: str | None) -> dict | None:
+    """fit's images/s with bf16 autocast against float32 on the small ResNet (GPU only)."""
+    if _needs_gpu("--precision"):
+        return None
+    from nbhelpers import ResNet, time_breakdown
+
+    device = torch.device("cuda")
+    x, y = x.to(device), y.to(device)
+    _epoch_rate(x[:2048], y[:2048], device, amp="auto")
+    _epoch_rate(x[:2048], y[:2048], device, amp=False)
+    rates: dict[str, list[float]] = {"bf16": [], "fp32": []}
+    for _ in range(rounds):  # interleaved, so drift hits both alike
+        rates["bf16"].append(_epoch_rate(x, y, device, amp="auto"))
+        rates["fp32"].append(_epoch_rate(x, y, device, amp=False))
+    median = {k: statistics.median(v) for k, v in rates.items()}
+    steps = {name: time_breakdown(ResNet(), (x, y), batch_size=256, steps=30, warmup=5, device=device, **kw)
+             for name, kw in {"bf16, channels-last": dict(amp="bf16", channels_last=True),
+                              "fp32, contiguous": dict(amp="off", channels_last=False)}.items()}
+    step_ms = {k: t.attrs["step_ms"] for k, t in steps.items()}
+    ratio = median["bf16"] / median["fp32"]
+    print(f"fit, small ResNet: bf16 {median['bf16']:,.0f} images/s, fp32 {median['fp32']:,.0f}: ratio {ratio:.2f}")
+    print(f"one step: {step_ms}")
+    return _record("precision", device, {"images_per_second": rates, "median": median, "ratio_bf16_over_fp32": ratio,
+                                         "step_ms": step_ms, "phases": {k: t.to_dict(orient="list")
+                                                                        for k, t in steps.items()}}, out)
+
+
+def compile_gain(x, y, out: str | None, epochs: int = 3) -> dict | None:
+    """fit with torch.compile against eager: per-epoch seconds, so compile time is visible (GPU only)."""
+    if _needs_gpu("--compile"):
+        return None
+    from nbhelpers import ResNet, fit
+
+    device = torch.device("cuda")
+    x, y = x.to(device), y.to(device)
+    _epoch_rate(x[:2048], y[:2048], device)
+    seconds = {}
+    for name, compiled in (("eager", False), ("compiled", True)):
+        result = fit(ResNet(), (x, y), epochs=epochs, lr=1e-3, batch_size=256, progress=False, device=device,
+                     compile=compiled)
+        seconds[name] = result.history.query("split == 'train'")["seconds"].tolist()
+    print(f"seconds per epoch: {seconds}")
+    return _record("compile", device, {"epoch_seconds": seconds, "epochs": epochs, "images": len(x)}, out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="the shipped subset, 2 rounds: a smoke run")
+    parser.add_argument("--precision", action="store_true", help="bf16 + channels-last against fp32 (GPU)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile against eager (GPU)")
+    parser.add_argument("--out", default=None, help="where --precision or --compile writes its JSON record")
     args = parser.parse_args()
+    if args.precision or args.compile:
+        bundle = fashion_mnist(quick=args.quick)
+        x, y = torch.cat([bundle.train[0], bundle.valid[0]]), torch.cat([bundle.train[1], bundle.valid[1]])
+        if args.precision:
+            precision_ratio(x, y, 2 if args.quick else min(args.rounds, 3), args.out)
+        if args.compile:
+            compile_gain(x, y, args.out if not args.precision else None)
+        return
     bundle = fashion_mnist(quick=args.quick)
     x = torch.cat([bundle.train[0], bundle.valid[0]])
     y = torch.cat([bundle.train[1], bundle.valid[1]])

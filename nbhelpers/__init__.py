@@ -49,6 +49,10 @@ from .ui import threshold_panel
 # chapter 08: interpretation
 from .interpret import (activation_maps, attribute, confidently_wrong, embeddings, plot_activation_maps,
                         plot_attributions, plot_confidently_wrong, plot_randomization, plot_tsne, randomization_check)
+# chapter 09: GPU acceleration and scale
+from .training import process_group
+from .models import FastNet
+from .scale import EMA, ablation, gpu_records, launch_ddp, plot_time_breakdown, predict_tta, time_breakdown, time_to, train_fast
 
 __all__ = [
     # data
@@ -97,6 +101,8 @@ __all__ = [
     # chapter 08: interpretation
     "activation_maps", "attribute", "confidently_wrong", "embeddings", "plot_activation_maps", "plot_attributions",
     "plot_confidently_wrong", "plot_randomization", "plot_tsne", "randomization_check",
+    # chapter 09: GPU acceleration and scale
+    "EMA", "FastNet", "ablation", "gpu_records", "launch_ddp", "plot_time_breakdown", "predict_tta", "process_group", "time_breakdown", "time_to", "train_fast",
 ]
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 import torch
 
-from .._checks import COUNT, FLAG, Function, Instance, Optional, Satisfies, checked, fail, is_pandas, shown
+from .._checks import COUNT, FLAG, Function, Instance, Optional, Real, Satisfies, checked, fail, is_pandas, shown
 from ..device import DEVICE, get_device
 
 Split = tuple[torch.Tensor, torch.Tensor]
@@ -37,12 +37,25 @@ class DataConversionWarning(UserWarning):
     inputs to float32, or float labels with whole values to int64 class numbers."""
 
 
+def _is_shard(value) -> bool:
+    return (isinstance(value, tuple) and len(value) == 2 and all(Real(low=0, integer=True).ok(v) for v in value)
+            and value[0] < value[1])
+
+
 class DeviceLoader:
     """Batches of whole tensors kept on the device: indexing by batch, no per-sample Python.
 
     ``x`` and ``y`` are moved once; each epoch draws one ``torch.randperm`` on the CPU
     (from ``generator`` if given, so the caller can save and restore the shuffling state).
     ``augment(xb, yb) -> (xb, yb)`` runs on each batch on the device.
+
+    ``shard=(rank, world_size)`` yields only this process's share of each epoch's order, for
+    data-parallel training (`fit` sets it inside a ``torch.distributed`` process group): every
+    process draws the same permutation (the same ``generator`` seed) and takes every
+    ``world_size``-th index from ``rank`` on, so the shards never overlap and together cover
+    the data once. With ``shuffle`` (training) the order is padded from its start to a multiple
+    of ``world_size``, as ``DistributedSampler`` pads, so every process runs the same number of
+    batches (DDP needs that); without it (evaluation) the shards are left unequal.
 
     >>> import torch
     >>> loader = DeviceLoader(torch.randn(10, 2), torch.arange(10), batch_size=4, device="cpu")
@@ -54,11 +67,14 @@ class DeviceLoader:
              shuffle=FLAG, device=Optional(DEVICE),
              augment=Optional(Function("a callable (xb, yb) -> (xb, yb)")), drop_last=FLAG,
              generator=Optional(Satisfies(lambda g: isinstance(g, torch.Generator) and g.device.type == "cpu",
-                                          "a CPU torch.Generator")))
+                                          "a CPU torch.Generator")),
+             shard=Optional(Satisfies(_is_shard, "(rank, world_size) with 0 <= rank < world_size",
+                                      bad=[(2, 2), (0, 0), 1, (-1, 2)])))
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 128, *, shuffle: bool = False,
                  device: torch.device | str | None = None,
                  augment: Callable[[torch.Tensor, torch.Tensor], Split] | None = None,
-                 drop_last: bool = False, generator: torch.Generator | None = None) -> None:  # fmt: skip
+                 drop_last: bool = False, generator: torch.Generator | None = None,
+                 shard: tuple[int, int] | None = None) -> None:  # fmt: skip
         func = "DeviceLoader"
         if x.ndim == 0 or len(x) == 0:
             raise fail(func, "x", "a tensor with at least one row", tuple(x.shape))
@@ -68,17 +84,32 @@ class DeviceLoader:
         self.x, self.y = x.to(self.device), y.to(self.device)
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self.augment, self.generator = augment, generator
+        self.shard = None if shard is None else (int(shard[0]), int(shard[1]))
+
+    def _size(self) -> int:
+        """How many samples this process sees per epoch (all of them without a shard)."""
+        n = len(self.y)
+        if self.shard is None:
+            return n
+        rank, world = self.shard
+        return -(-n // world) if self.shuffle else len(range(rank, n, world))
 
     def __len__(self) -> int:
-        n, bs = len(self.y), self.batch_size
+        n, bs = self._size(), self.batch_size
         return n // bs if self.drop_last else -(-n // bs)
 
     def __iter__(self) -> Iterator[Split]:
         n = len(self.y)
         if self.shuffle:
-            order = torch.randperm(n, generator=self.generator, device="cpu").to(self.device)
+            order = torch.randperm(n, generator=self.generator, device="cpu")
         else:
-            order = torch.arange(n, device=self.device)
+            order = torch.arange(n)
+        if self.shard is not None:
+            rank, world = self.shard
+            if self.shuffle and n % world:  # pad so every process has as many batches
+                order = torch.cat([order, order[:world - n % world]])
+            order = order[rank::world]
+        order = order.to(self.device)
         # Indexing (not slicing) copies, so an in-place augment cannot touch the stored data.
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
@@ -233,18 +264,20 @@ def split_labels(batches) -> torch.Tensor | None:
 
 def resolve_data(data, *, batch_size: int, device: torch.device, generator: torch.Generator,
                  augment: BatchAugment | None, func: str = "fit", dtype: torch.dtype = torch.float32,
-                 class_loss: str | None = None, notes: set[str] | None = None):
+                 class_loss: str | None = None, notes: set[str] | None = None, shard: tuple[int, int] | None = None):
     """Return ``(train_batches, valid_batches_or_None)`` for any accepted form of ``data``; arrays are
-    converted by `as_split` (``dtype``, ``class_loss``, ``notes``)."""
+    converted by `as_split` (``dtype``, ``class_loss``, ``notes``). ``shard=(rank, world_size)``
+    gives each split's `DeviceLoader` this process's share (a reader's own batches are used
+    as they are: shard them with a ``DistributedSampler``)."""
     notes = set() if notes is None else notes
     train, valid = split_data(func, "data", data)
     if _is_pair(train):
         convert = dict(dtype=dtype, class_loss=class_loss, notes=notes)
         train_batches = DeviceLoader(*as_split(func, "data", "train", train, **convert), batch_size=batch_size,
-                                     shuffle=True, device=device, augment=augment, generator=generator)
+                                     shuffle=True, device=device, augment=augment, generator=generator, shard=shard)
         valid_batches = None if valid is None else DeviceLoader(*as_split(func, "data", "valid", valid, **convert),
                                                                 batch_size=max(batch_size, EVAL_BATCH_SIZE),
-                                                                device=device)
+                                                                device=device, shard=shard)
         return train_batches, valid_batches
     return MovedBatches(train, device, augment), None if valid is None else MovedBatches(valid, device)
 
