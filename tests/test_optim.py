@@ -637,3 +637,25 @@ def test_stable_lr_finds_the_heavy_ball_limit_on_a_bowl(momentum):
         stable_lr(quadratic(), "sgd", high=0.05)
     with pytest.raises(ValueError, match=r"stable_lr\(\): `low` must be a rate at which the optimizer lowers"):
         stable_lr(quadratic(), "sgd", low=0.5)
+
+
+def test_muon_orthogonalizes_in_float32_on_the_cpu_and_matches_torch_in_bfloat16():
+    """On the CPU (no bfloat16 arithmetic) the Newton-Schulz iterations run in float32; torch's own
+    bfloat16 iterations give the same matrix to bfloat16's precision, and the step is restored after."""
+    import torch.optim._muon as impl
+
+    from nbhelpers.training.muon import _float32_iterations, _newton_schulz_float32
+
+    g = torch.randn(64, 32, generator=torch.Generator().manual_seed(0))
+    args = ((3.4445, -4.7750, 2.0315), 5, 1e-7)
+    ours, theirs = _newton_schulz_float32(g, *args), impl._zeropower_via_newtonschulz(g, *args)
+    assert ours.dtype == torch.float32 and theirs.dtype == torch.bfloat16
+    assert torch.allclose(ours, theirs.float(), atol=0.05), (ours - theirs.float()).abs().max()
+    singular = torch.linalg.svdvals(ours)
+    assert 0.5 < singular.min() and singular.max() < 1.5  # about orthogonal, as the quintic iteration leaves it
+    saved = impl._zeropower_via_newtonschulz
+    with _float32_iterations(on_cpu=True):
+        assert impl._zeropower_via_newtonschulz is _newton_schulz_float32
+    assert impl._zeropower_via_newtonschulz is saved
+    with _float32_iterations(on_cpu=False):  # a GPU keeps torch's bfloat16 iterations
+        assert impl._zeropower_via_newtonschulz is saved
