@@ -53,6 +53,10 @@ DEFAULTS = {"cpu": dict(epochs=10, widths=(24, 48, 96), batch_size=256, lr=0.1),
             "cuda": dict(epochs=16, widths=(64, 128, 256), batch_size=512, lr=0.2)}
 
 
+def seconds(value: float | None) -> str:
+    return "not reached" if value is None else f"{value:.1f} s"
+
+
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
@@ -120,7 +124,7 @@ def main() -> dict:
                      "seconds": run["seconds"], "curve": run["curve"],
                      "to_93": time_to(run["curve"], 0.93), "to_94": time_to(run["curve"], 0.94)})
         print(f"  seed {seed}: accuracy {run['accuracy']:.2%}, {run['train_seconds']:.1f} s training "
-              f"(to 93%: {runs[-1]['to_93']}, to 94%: {runs[-1]['to_94']}), {run['seconds']:.1f} s in all")
+              f"(to 93%: {seconds(runs[-1]['to_93'])}, to 94%: {seconds(runs[-1]['to_94'])}), {run['seconds']:.1f} s in all")
     accuracies = [r["accuracy"] for r in runs]
     summary = {"accuracy_mean": statistics.mean(accuracies), "accuracy_min": min(accuracies),
                "accuracy_std": statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0,
