@@ -203,7 +203,8 @@ def code_fingerprint(notebook) -> str:
     make the runs it shows look out of date."""
     import hashlib
 
-    code = [c.source for c in notebook.cells if c.cell_type == "code" and SHOWS_REFERENCE not in c.source]
+    sources = ("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")  # a str or a list of lines
+    code = [source for source in sources if SHOWS_REFERENCE not in source]
     return hashlib.sha256("\n\x00".join(code).encode()).hexdigest()[:12]
 
 
@@ -306,10 +307,9 @@ def reference_runs(chapter: str, reference: Path | None = None, notebooks: Path 
     >>> reference_runs("99").records
     []
     """
-    import nbformat
-
     folder = Path(reference or REFERENCE) / chapter
     records = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
     chapters = sorted(Path(notebooks or CLONE / "notebooks").glob(f"{chapter}_*.ipynb"))
-    current = code_fingerprint(nbformat.read(chapters[0], as_version=4)) if chapters else None
+    # the notebook's JSON as it is: nbformat would cost 3 s of imports (jsonschema) in every chapter
+    current = code_fingerprint(json.loads(chapters[0].read_text())) if chapters else None
     return ReferenceRuns(chapter, records, current)

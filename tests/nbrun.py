@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -28,6 +29,18 @@ def run_notebook(name: str, timeout: int = 600, cache: Path | None = None) -> nb
         for key, value in saved.items():
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
     return notebook
+
+
+def executed_chapter(name: str):
+    """The module-scoped fixture of a chapter's test: ``(notebook, text)``, the chapter run once in
+    quick mode with a run cache of its own (``executed = executed_chapter(NAME)`` in the module)."""
+
+    @pytest.fixture(scope="module")
+    def executed(tmp_path_factory):
+        notebook = run_notebook(name, cache=tmp_path_factory.mktemp("cache"))
+        return notebook, text_of(notebook)
+
+    return executed
 
 
 def text_of(notebook) -> str:

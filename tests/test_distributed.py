@@ -2,6 +2,7 @@
 (nbhelpers/scale/ddp_train.py): sharding, identical weights on every rank, one process unchanged."""
 
 import socket
+import warnings
 from collections import Counter
 
 import pytest
@@ -139,3 +140,40 @@ def test_two_ranks_see_each_training_image_once_per_epoch(two_ranks):
         assert len(a["seen"][epoch]) == len(b["seen"][epoch]) == 512
         assert Counter(a["seen"][epoch]) + Counter(b["seen"][epoch]) == everything
     assert set(a["seen"]["1"]) != set(a["seen"]["2"]), "each epoch deals new shards"
+
+
+# ---------------------------------------------------------------- a reader's own DataLoader in a group
+
+
+def test_a_dataloader_without_a_distributed_sampler_is_warned_of_inside_a_group():
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+    from nbhelpers.data.loader import UnshardedDataWarning, resolve_data
+
+    dataset = TensorDataset(*blobs(n=40))
+    options = dict(batch_size=8, device=torch.device("cpu"), generator=torch.Generator(), augment=None)
+    with pytest.warns(UnshardedDataWarning, match=r"fit\(\): this process is rank 1 of 2 .* RandomSampler, not a "
+                                                  r"DistributedSampler"):
+        resolve_data((DataLoader(dataset, batch_size=8, shuffle=True), None), shard=(1, 2), **options)
+    sharded = DataLoader(dataset, batch_size=8, sampler=DistributedSampler(dataset, num_replicas=2, rank=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolve_data((sharded, None), shard=(1, 2), **options)   # sharded: no warning
+        resolve_data((DataLoader(dataset), None), shard=(0, 1), **options)   # one process: nothing to shard
+        resolve_data((DataLoader(dataset), None), shard=None, **options)   # no group
+
+
+def test_fit_calls_a_distributed_samplers_set_epoch_every_epoch():
+    """Without set_epoch a DistributedSampler repeats epoch 0's order every epoch."""
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+    class Recording(DistributedSampler):
+        def set_epoch(self, epoch):
+            self.epochs = [*getattr(self, "epochs", []), epoch]
+            super().set_epoch(epoch)
+
+    dataset = TensorDataset(*blobs(n=40))
+    sampler = Recording(dataset, num_replicas=1, rank=0, seed=3)
+    fit(bn_model(), (DataLoader(dataset, batch_size=8, sampler=sampler), None), epochs=3, lr=1e-2, progress=False,
+        device="cpu")
+    assert sampler.epochs == [0, 1, 2]

@@ -12,8 +12,8 @@ import re
 
 import nbformat
 import pytest
-from nbrun import (CI, NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook,
-                   text_of)
+from nbrun import (CI, NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images,
+                   executed_chapter)
 
 NAME = "02_data_augmentation.ipynb"
 STEPS = 16  # quick mode: the screen's steps and the size experiment's
@@ -50,10 +50,7 @@ def sentence(text: str, start: str) -> str:
     return lines[0][: -len(QUICK_NOTE)]
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    notebook = run_notebook(NAME, cache=tmp_path_factory.mktemp("runs"))
-    return notebook, text_of(notebook)
+executed = executed_chapter(NAME)
 
 
 def test_structure_of_the_committed_notebook():

@@ -14,8 +14,8 @@ import re
 
 import nbformat
 import pytest
-from nbrun import (CI, NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images, run_notebook,
-                   text_of)
+from nbrun import (CI, NOTEBOOKS, VERDICT, check_interval, check_reference, check_structure, count_images,
+                   executed_chapter)
 
 NAME = "03_architecture.ipynb"
 CALLS = ("width_for_budget(", "layer_gradients(", "ActivationStats(", "plot_layers(", "shuffle_seq=shuffled", "RNN(",
@@ -26,10 +26,7 @@ QUICK_NOTE = "*(Quick mode: these numbers show that the code runs, not the effec
 PERCENT = r"(\d+\.\d)%"
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    notebook = run_notebook(NAME, cache=tmp_path_factory.mktemp("cache"))
-    return notebook, text_of(notebook)
+executed = executed_chapter(NAME)
 
 
 def printed(text: str, label: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ import re
 import nbformat
 import pytest
 from nbrun import (CI, NOTEBOOKS, QUICK_NOTE, VERDICT, check_interval, check_reference, check_structure, count_images,
-                   run_notebook, said, text_of)
+                   executed_chapter, said)
 
 NAME = "04_regularization.ipynb"
 # An `effect` as a sentence of `say` writes it: the interval, the seeds and the verdict in one parenthesis.
@@ -41,10 +41,7 @@ def table_row(text: str, start: str, end: str, index: str) -> list[str]:
     return [cell for line in lines for cell in re.split(r"\s{2,}", line.strip().rstrip("\\").strip())]
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    notebook = run_notebook(NAME, cache=tmp_path_factory.mktemp("cache"))
-    return notebook, text_of(notebook)
+executed = executed_chapter(NAME)
 
 
 def test_structure_of_the_committed_notebook():

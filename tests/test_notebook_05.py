@@ -24,8 +24,8 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from nbrun import (NOTEBOOKS, NUMBER, check_effects, check_reference, check_structure, firm_word,
-                   count_images, run_notebook, said, text_of)
+from nbrun import (NOTEBOOKS, NUMBER, check_effects, check_reference, check_structure, count_images, executed_chapter,
+                   firm_word, said)
 
 from nbhelpers import plot_paths, trajectory
 
@@ -35,10 +35,7 @@ OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw", "pid", 
 BATCHES_PER_EPOCH = 8  # quick mode: 1,000 training images in batches of 128
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    notebook = run_notebook(NAME, cache=tmp_path_factory.mktemp("cache"))
-    return notebook, text_of(notebook)
+executed = executed_chapter(NAME)
 
 
 def test_structure_of_the_committed_notebook():

@@ -18,19 +18,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from nbrun import (NUMBER, check_effects, check_reference, check_structure, count_images,
-                   run_notebook, said, text_of)
+from nbrun import NUMBER, check_effects, check_reference, check_structure, count_images, executed_chapter, said
 
 NAME = "06_hyperparameter_optimization.ipynb"
 STRATEGIES = ("grid", "random", "TPE", "Hyperopt", "TPE + median", "TPE + Hyperband")
 TRIALS, EPOCHS, K = 4, 3, 2  # quick mode: a 2 x 2 x 1 grid in section 5, 3 epochs, a 2 x 2 grid in section 4
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    notebook = run_notebook(NAME, cache=tmp_path_factory.mktemp("cache"))
-    return notebook, text_of(notebook)
+executed = executed_chapter(NAME)
 
 
 def test_structure_of_the_committed_notebook():

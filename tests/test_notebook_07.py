@@ -15,8 +15,8 @@ import re
 
 import nbformat
 import pytest
-from nbrun import (NOTEBOOKS, POINTS, VERDICT, check_interval, check_reference, check_structure,
-                   count_images, run_notebook, said, text_of)
+from nbrun import (NOTEBOOKS, POINTS, VERDICT, check_interval, check_reference, check_structure, count_images,
+                   executed_chapter, said)
 
 from nbhelpers import ResNet, count_parameters, evaluate, fashion_mnist, pretrained_resnet
 
@@ -48,10 +48,7 @@ def points(phrase: str, comparisons: str, higher_is_better: bool = True) -> tupl
     return float(mean), verdict
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    notebook = run_notebook(NAME, cache=tmp_path_factory.mktemp("cache"))
-    return notebook, text_of(notebook)
+executed = executed_chapter(NAME)
 
 
 @pytest.fixture(scope="module")

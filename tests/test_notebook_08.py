@@ -17,18 +17,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbrun import (NUMBER, POINTS, check_effects, check_reference, check_structure, count_images, firm_word,
-                   run_notebook, said, text_of)
+from nbrun import (NUMBER, POINTS, check_effects, check_reference, check_structure, count_images, executed_chapter,
+                   firm_word, said)
 
 NAME = "08_evaluation_and_interpretation.ipynb"
 BOOT = r"([\d.]+)% \(95% CI ([\d.]+)% to ([\d.]+)%, (\d+) resamples\)"
 SEEDS, SPLITS, REPEATS, TEST = 3, 3, 5, 1000  # quick mode: seeds of the MLPs and splits of the tumours; 1,000 test images
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    notebook = run_notebook(NAME, cache=tmp_path_factory.mktemp("cache"))
-    return notebook, text_of(notebook)
+executed = executed_chapter(NAME)
 
 
 def test_structure_of_the_committed_notebook():

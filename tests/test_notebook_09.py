@@ -13,37 +13,19 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbrun import (NUMBER, POINTS, check_interval, check_reference, check_structure, count_images, run_notebook, said)
+from nbrun import NUMBER, check_effects, check_reference, check_structure, count_images, executed_chapter, said
 
 NAME = "09_gpu_and_scale.ipynb"
 REPEATS = SEEDS = 3  # quick mode
 
 
-def effects(phrase: str, pattern: str = POINTS, n: int = REPEATS, lower: bool = False) -> list[tuple]:
-    """Every effect in ``phrase``, each in its interval, its verdict agreeing with it (for a
-    lower-is-better metric "helps" needs the whole interval below zero), quick mode said."""
-    found = re.findall(pattern, phrase)
-    assert found, phrase
-    for mean, low, high, _, seeds, verdict in found:
-        assert int(seeds) == n and verdict.endswith("[quick mode: not evidence]"), (phrase, seeds, verdict)
-        if lower:
-            mean, low, high = (f"{-float(v)}" for v in (mean, high, low))
-        check_interval(mean, low, high, verdict)
-    return found
-
-
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    from nbrun import text_of
-
-    notebook = run_notebook(NAME, cache=tmp_path_factory.mktemp("cache"))
-    return notebook, text_of(notebook)
+executed = executed_chapter(NAME)
 
 
 def test_structure_of_the_committed_notebook():
     calls = ("time_breakdown(", "plot_time_breakdown(", "\"dataloader\"", "DataLoader(", "paired_gain(",
              "effect(", "say(", "summarize(", "plot_ci(", "by_mode(", "launch_ddp(2", "launch_ddp(1", "ablation(",
-             "train_fast(", "gpu_records(", "pipeline(hflip=True, crop=2)", "images=len(test[1])", 'amp="bf16"',
+             "train_fast(", "gpu_records(", "pipeline(hflip=True, crop=2)", 'images="correct"', "batch_size=64", 'amp="bf16"',
              "channels_last=True")
     markdown = "\n".join(check_structure(NAME, calls))
     assert "*Boosting* guide" in markdown and "is not tested by this chapter" in markdown
@@ -70,10 +52,10 @@ def test_the_timing_effects(executed):
     _, text = executed
     loader = said(text, "An epoch of the MLP took")
     t, d = (float(v) for v in re.search(r"took ([\d.]+) s with the data as tensors and ([\d.]+) s through", loader).groups())
-    (mean, *_), = effects(loader, NUMBER, lower=True)
+    (mean, *_), = check_effects(loader, NUMBER, seeds=REPEATS, lower=True)
     assert float(mean) == pytest.approx(t - d, abs=0.011)
     formats = said(text, "Against float32 with the default layout, a ResNet step")
-    assert len(effects(formats, NUMBER, lower=True)) == 2
+    assert len(check_effects(formats, NUMBER, seeds=REPEATS, lower=True)) == 2
     batch = said(text, "From a batch of 32 to 128, the MLP went from")
     m0, m1, r0, r1 = (float(v.replace(",", "")) for v in re.search(
         r"from ([\d,]+) to ([\d,]+) images/s and the ResNet from ([\d,]+) to ([\d,]+):", batch).groups())
@@ -97,7 +79,7 @@ def test_the_ablation_sentence_and_what_we_measured(executed):
     acc, low, high = (float(v) for v in re.search(r"reached ([\d.]+)% test accuracy \(95% interval ([\d.]+)% to "
                                                   r"([\d.]+)%, 3 seeds\)", sentence).groups())
     assert low <= acc <= high
-    found = effects(sentence)
+    found = check_effects(sentence, seeds=SEEDS)
     assert len(found) == 6
     for (*_, verdict), word in zip(found, re.findall(r"\) \((it helped|it hurt|no clear effect)\)", sentence)):
         firm = verdict.split(" [")[0]

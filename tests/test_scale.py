@@ -131,6 +131,10 @@ def test_train_fast_learns_and_records_a_curve(one_thread):
     assert time_to(run["curve"], 0.0) == seconds[0] and (time_to(run["curve"], 1.0) is None or run["accuracy"] == 1.0)
     assert run["config"]["whitening"] and run["config"]["train_images"] == 256
     assert type(run["model"]) is FastNet
+    last = train_fast((x, y), images(128, seed=1), epochs=3, widths=(8, 16), batch_size=32, lr=0.05, device="cpu",
+                      augment=Flip(), curve=False)
+    assert [row["epoch"] for row in last["curve"]] == [3], "curve=False scores the last epoch only"
+    assert last["accuracy"] == run["accuracy"] and last["train_seconds"] > 0, "the same run, scored once"
 
 
 def test_the_ablation_removes_one_trick_at_a_time(one_thread):
@@ -139,4 +143,5 @@ def test_the_ablation_removes_one_trick_at_a_time(one_thread):
     assert list(table["removed"]) == ["none", "flip TTA", "label smoothing"] * 2
     assert list(table["seed"]) == [0, 0, 0, 1, 1, 1]
     assert table["accuracy"].between(0, 1).all() and (table["train_seconds"] > 0).all()
+    assert all(c.shape == (64,) and c.mean() == a for c, a in zip(table["correct"], table["accuracy"]))
     assert set(TRICKS) >= {"flips and translations", "whitening layer", "weight averaging (EMA)"}

@@ -65,6 +65,50 @@ def test_images_give_a_discrete_accuracy_an_interval_of_nonzero_width():
         paired_gain(same.assign(valid_loss=1.0), column="setting", baseline="base", metric="valid_loss", images=50)
 
 
+def correctness_runs(agree: float, seeds: int = 4, n: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Two settings scored on the same ``n`` images; the second changes the verdict on a share
+    ``1 - agree`` of the images that are hard for both (the first's errors mostly stay)."""
+    rng = np.random.default_rng(seed)
+    hard = rng.random(n) < 0.15  # the same hard images for every seed, as with one test set
+    rows = []
+    for s in range(seeds):
+        base = ~hard | (rng.random(n) < 0.3)
+        new = base ^ (rng.random(n) > agree)
+        rows += [{"setting": name, "seed": s, "valid_accuracy": c.mean(), "correct": c, "images": n}
+                 for name, c in (("base", base), ("new", new))]
+    return pd.DataFrame(rows)
+
+
+def test_per_image_correctness_pairs_the_images():
+    runs = correctness_runs(agree=0.97)
+    counted = paired_gain(runs, column="setting", baseline="base", metric="valid_accuracy", images="images").iloc[0]
+    paired = paired_gain(runs, column="setting", baseline="base", metric="valid_accuracy", images="correct").iloc[0]
+    plain = paired_gain(runs, column="setting", baseline="base", metric="valid_accuracy").iloc[0]
+    assert paired["mean"] == counted["mean"]
+    width = {name: row["ci_high"] - row["ci_low"] for name, row in
+             (("counted", counted), ("paired", paired), ("plain", plain))}
+    assert width["plain"] < width["paired"] < 0.5 * width["counted"], width  # the images' noise, paired, is small
+    # summarize takes the count from the arrays
+    assert summarize(runs, "setting", "valid_accuracy", images="correct").equals(
+        summarize(runs, "setting", "valid_accuracy", images="images"))
+
+
+def test_per_image_correctness_never_gives_a_zero_width_interval():
+    runs = correctness_runs(agree=1.0, seeds=2)
+    runs.loc[runs["setting"] == "new", "correct"] = runs.loc[runs["setting"] == "base", "correct"].to_numpy()
+    runs["valid_accuracy"] = [c.mean() for c in runs["correct"]]
+    row = paired_gain(runs, column="setting", baseline="base", metric="valid_accuracy", images="correct").iloc[0]
+    assert row["mean"] == 0 and row["ci_low"] < 0 < row["ci_high"]
+
+
+def test_per_image_correctness_of_unequal_lengths_is_refused():
+    runs = correctness_runs(agree=0.9, seeds=2)
+    runs.at[3, "correct"] = runs.at[3, "correct"][:-1]
+    with pytest.raises(ValueError, match=r"paired_gain\(\): `images` must be a count, or a column of counts or of "
+                                         r"per-image correctness"):
+        paired_gain(runs, column="setting", baseline="base", metric="valid_accuracy", images="correct")
+
+
 def test_a_screen_of_settings_widens_every_interval_and_says_so():
     rng = np.random.default_rng(0)
     runs = pd.DataFrame([{"rate": rate, "seed": s, "valid_accuracy": 0.8 + 0.01 * rate + rng.normal(0, 0.01)}

@@ -16,6 +16,7 @@ torch.Size([64, 1, 28, 28])
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -141,16 +142,48 @@ def as_batch_augment(augment: Callable | None) -> BatchAugment | None:
     return lambda x, y: (augment(x), y)
 
 
+class UnshardedDataWarning(UserWarning):
+    """Inside a process group, `fit` was given a ``DataLoader`` that every rank reads whole."""
+
+
+def _sampler(batches):
+    """The sampler that orders a ``DataLoader``'s images (through its batch sampler), or None."""
+    batch_sampler = getattr(batches, "batch_sampler", None)
+    return getattr(batch_sampler, "sampler", None) or getattr(batches, "sampler", None)
+
+
+def warn_unsharded(batches, shard: tuple[int, int]) -> None:
+    """Warn when a reader's ``DataLoader`` inside a process group has no ``DistributedSampler``:
+    then each rank trains on all of it, the same images in every step of every rank."""
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    rank, world = shard
+    if world > 1 and isinstance(batches, DataLoader) and not isinstance(_sampler(batches), DistributedSampler):
+        warnings.warn(
+            f"fit(): this process is rank {rank} of {world} in a process group, and the training DataLoader of "
+            f"`data` has a {type(_sampler(batches)).__name__}, not a DistributedSampler: every rank trains on all "
+            f"of it each epoch, so the {world} processes do {world} times the work for one process's progress. "
+            "Build it as DataLoader(dataset, batch_size=..., sampler=DistributedSampler(dataset)) (fit calls its "
+            "set_epoch every epoch), or pass tensors, which fit shards by itself.", UnshardedDataWarning, stacklevel=6)
+
+
 class MovedBatches:
-    """A reader's iterable of ``(x, y)`` batches, moved to ``device`` (and augmented) on the way."""
+    """A reader's iterable of ``(x, y)`` batches, moved to ``device`` (and augmented) on the way.
+    A ``DistributedSampler``'s ``set_epoch`` is called before each pass, so that every epoch
+    draws a new order (and all ranks the same one)."""
 
     def __init__(self, batches: Iterable, device: torch.device, augment: BatchAugment | None = None):
         self.batches, self.device, self.augment = batches, device, augment
+        self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.batches)  # TypeError for iterables without a length, as for any len()
 
     def __iter__(self):
+        sampler = _sampler(self.batches)
+        if hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(self.epoch)
+        self.epoch += 1
         for batch in self.batches:
             if not isinstance(batch, (tuple, list)) or len(batch) != 2:
                 raise fail("fit", "data", "iterables that yield (x, y) pairs", type(batch).__name__)
@@ -268,7 +301,7 @@ def resolve_data(data, *, batch_size: int, device: torch.device, generator: torc
     """Return ``(train_batches, valid_batches_or_None)`` for any accepted form of ``data``; arrays are
     converted by `as_split` (``dtype``, ``class_loss``, ``notes``). ``shard=(rank, world_size)``
     gives each split's `DeviceLoader` this process's share (a reader's own batches are used
-    as they are: shard them with a ``DistributedSampler``)."""
+    as they are: shard them with a ``DistributedSampler``; a ``DataLoader`` without one is warned of)."""
     notes = set() if notes is None else notes
     train, valid = split_data(func, "data", data)
     if _is_pair(train):
@@ -279,6 +312,8 @@ def resolve_data(data, *, batch_size: int, device: torch.device, generator: torc
                                                                 batch_size=max(batch_size, EVAL_BATCH_SIZE),
                                                                 device=device, shard=shard)
         return train_batches, valid_batches
+    if shard is not None:
+        warn_unsharded(train, shard)
     return MovedBatches(train, device, augment), None if valid is None else MovedBatches(valid, device)
 
 

@@ -94,6 +94,20 @@ def _missing(func: str, runs: pd.DataFrame, **names: Sequence[str]) -> None:
             raise fail(func, name, "column names of `runs`: " + ", ".join(map(str, runs.columns)), missing[0])
 
 
+def _per_image(func: str, frame: pd.DataFrame, images: int | str | None) -> np.ndarray | None:
+    """The runs' per-image correctness (runs x images) when the ``images`` column holds it, else None."""
+    if not isinstance(images, str) or not len(frame) or isinstance(frame[images].iloc[0], numbers.Real):
+        return None
+    try:
+        rows = [np.asarray(v, dtype=float).ravel() for v in frame[images]]
+        if len({len(r) for r in rows}) == 1 and len(rows[0]):
+            return np.stack(rows)
+    except (TypeError, ValueError):
+        pass
+    raise fail(func, "images", "a count, or a column of counts or of per-image correctness (0/1 arrays of one "
+               "length: the same test images for every run)", images)
+
+
 def _image_variance(func: str, frame: pd.DataFrame, metric: str, images: int | str | None) -> np.ndarray:
     """Per run: the variance of its accuracy from the finite test set, p(1-p)/N with p smoothed
     to (k+1)/(N+2) so that 0% and 100% still have noise. Zeros when ``images`` is None."""
@@ -102,7 +116,9 @@ def _image_variance(func: str, frame: pd.DataFrame, metric: str, images: int | s
     if value_range(metric) != (0.0, 1.0):
         raise fail(func, "images", "None for a metric that is not a share of images (accuracy, recall, ...)", images,
                    f"`{metric}` is not one.")
-    count = frame[images].to_numpy(float) if isinstance(images, str) else np.full(len(frame), float(images))
+    per_image = _per_image(func, frame, images)
+    count = (np.full(len(frame), float(per_image.shape[1])) if per_image is not None else
+             frame[images].to_numpy(float) if isinstance(images, str) else np.full(len(frame), float(images)))
     smoothed = (frame[metric].to_numpy(float) * count + 1) / (count + 2)
     return smoothed * (1 - smoothed) / count
 
@@ -139,6 +155,24 @@ def summarize(runs: pd.DataFrame, by: str | Sequence[str], metric: str, confiden
     return pd.DataFrame(rows)
 
 
+def _paired_image_variance(func: str, treated: pd.DataFrame, base: pd.DataFrame, index: list[str], both,
+                           images: str) -> float:
+    """The test images' noise in the mean paired difference, from per-image correctness: for each
+    image, the setting's correctness minus the baseline's averaged over the seeds; the variance of
+    that over the images, over their number. One pseudo-image each way (+1 and -1) keeps it above
+    zero when the two settings agree on every image."""
+    def as_key(key) -> tuple:
+        return key if isinstance(key, tuple) else (key,)
+
+    def by_seed(frame: pd.DataFrame) -> np.ndarray:  # seeds x images, in the order of ``both``
+        rows = {as_key(key): _per_image(func, runs, images).mean(axis=0) for key, runs in frame.groupby(index)}
+        return np.stack([rows[as_key(key)] for key in both])
+
+    difference = (by_seed(treated) - by_seed(base)).mean(axis=0)
+    difference = np.concatenate([difference, [1.0, -1.0]])
+    return float(difference.var(ddof=1) / (len(difference) - 2))
+
+
 @checked(runs=RUNS, column=COLUMN, baseline=Anything(), metric=COLUMN, by=AnyOf(NAMES, Satisfies(lambda v: v == (),
          "()")), seed=COLUMN, confidence=CONFIDENCE, images=IMAGES, comparisons=COMPARISONS)
 def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: str | Sequence[str] = (),
@@ -156,7 +190,10 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
     test set, bounded as if the two settings erred on unrelated images (a wider interval
     than the truth, never a narrower one); use it where few images, the same for every seed,
     decide the metric, such as the accuracy of one class (not where each seed scores its own
-    split: its spread holds that noise already). ``comparisons`` widens every interval for a screen of
+    split: its spread holds that noise already). A column of per-image correctness instead
+    (one 0/1 array per run, the same images in the same order, as `train_fast` returns in
+    ``correct``) pairs the images too: two settings that err on mostly the same images then
+    get the narrower interval they have earned. ``comparisons`` widens every interval for a screen of
     many settings (Bonferroni: each at confidence ``1 - (1 - confidence) / comparisons``),
     so the best of the screen's intervals still holds; ``"all"`` counts the settings
     compared in each group. `effect` then says how many comparisons the interval covers.
@@ -184,7 +221,9 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
                    baseline)
     index = [*keys, seed]
     runs = runs.assign(_image_variance=_image_variance(func, runs, metric, images))
-    base = runs[runs[column] == baseline].groupby(index)[[metric, "_image_variance"]].mean()
+    paired = _per_image(func, runs, images) is not None
+    base_runs = runs[runs[column] == baseline]
+    base = base_runs.groupby(index)[[metric, "_image_variance"]].mean()
     treated_groups = list(runs[runs[column] != baseline].groupby([*keys, column], sort=False))
     if comparisons == "all":
         per_group = pd.Series([g[:-1] if isinstance(g, tuple) else () for g, _ in treated_groups]).value_counts()
@@ -200,6 +239,8 @@ def paired_gain(runs: pd.DataFrame, *, column: str, baseline, metric: str, by: s
             continue
         diffs = (treated.loc[both, metric] - base.loc[both, metric]).tolist()
         extra = float((treated.loc[both, "_image_variance"] + base.loc[both, "_image_variance"]).mean())
+        if paired:
+            extra = _paired_image_variance(func, frame, base_runs, index, both, images)
         mean, low, high = _interval(diffs, level, (low_value - high_value, high_value - low_value), extra)
         rows.append({**dict(zip([*keys, column], group)), "mean": mean, "ci_low": low, "ci_high": high,
                      "n": len(diffs)})

@@ -13,8 +13,8 @@ what each bought.
 >>> import torch
 >>> x, y = torch.randn(256, 1, 28, 28), torch.arange(256) % 10
 >>> run = train_fast((x, y), (x[:64], y[:64]), epochs=1, widths=(8, 16), batch_size=64, device="cpu")
->>> sorted(run)[:4], len(run["curve"])
-(['accuracy', 'config', 'curve', 'model'], 1)
+>>> sorted(run)[:5], len(run["curve"])
+(['accuracy', 'config', 'correct', 'curve', 'model'], 1)
 """
 
 from __future__ import annotations
@@ -126,12 +126,14 @@ def predict_tta(model: nn.Module, x: torch.Tensor, *, flips: bool = True, batch_
 
 
 class _Scorer(Callback):
-    """After each epoch: the training time so far (the scoring itself not counted) and the
-    accuracy of the averaged (or current) weights on ``eval_data``, with or without TTA."""
+    """After each epoch (``every_epoch=False``: the last only): the training time so far (the
+    scoring itself not counted) and the accuracy of the averaged (or current) weights on
+    ``eval_data``, with or without TTA."""
 
-    def __init__(self, eval_data, ema: EMA | None, tta: bool, sync: Callable[[], None]) -> None:
-        self.eval_data, self.ema, self.tta, self.sync = eval_data, ema, tta, sync
+    def __init__(self, eval_data, ema: EMA | None, tta: bool, sync: Callable[[], None], every_epoch: bool) -> None:
+        self.eval_data, self.ema, self.tta, self.sync, self.every_epoch = eval_data, ema, tta, sync, every_epoch
         self.curve: list[dict] = []
+        self.correct: torch.Tensor | None = None
         self.train_seconds, self.started = 0.0, 0.0
 
     def on_epoch_begin(self, state: TrainState) -> None:
@@ -141,9 +143,18 @@ class _Scorer(Callback):
     def on_epoch_end(self, state: TrainState) -> None:
         self.sync()
         self.train_seconds += time.perf_counter() - self.started
+        if self.every_epoch:
+            self.score(state)
+
+    def on_fit_end(self, state: TrainState) -> None:
+        if not self.curve or self.curve[-1]["epoch"] != state.epoch:  # the last epoch, or where fit stopped
+            self.score(state)
+
+    def score(self, state: TrainState) -> None:
         model = self.ema.model if self.ema is not None and self.ema.updates else state.model
         x, y = self.eval_data
-        accuracy = correct(predict_tta(model, x, flips=self.tta), y.cpu()).float().mean().item()
+        self.correct = correct(predict_tta(model, x, flips=self.tta), y.cpu())
+        accuracy = self.correct.float().mean().item()
         self.curve.append({"epoch": state.epoch, "train_seconds": self.train_seconds, "accuracy": accuracy})
 
 
@@ -153,13 +164,13 @@ class _Scorer(Callback):
          optimizer=Choice("nesterov", "momentum", "sgd", "adam", "adamw"),
          schedule=AnyOf(Choice("onecycle", "cosine", "warmup_cosine", "constant"), None),
          amp=FIT_ARGUMENTS["amp"],
-         compile=FLAG, seed=SEED, device=Optional(DEVICE))
+         compile=FLAG, seed=SEED, device=Optional(DEVICE), curve=FLAG)
 def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.Tensor, torch.Tensor], *,
                epochs: int = 12, widths: Sequence[int] = (24, 48, 96), batch_size: int = 256, lr: float = 0.1,
                weight_decay: float = 5e-4, augment: Callable | None = None, label_smoothing: float = 0.1,
                whitening: bool = True, ema: float | None = 0.99, tta: bool = True, optimizer: str = "nesterov",
                schedule: str | None = "onecycle", amp: str | bool = "auto", compile: bool = False, seed: int = 0,
-               device: str | torch.device | None = None) -> dict:
+               device: str | torch.device | None = None, curve: bool = True) -> dict:
     """Train `FastNet` on ``train`` with the fastest recipe the course teaches, scoring
     ``eval_data`` (a validation split while tuning, the test set to report) after every epoch.
 
@@ -171,7 +182,10 @@ def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.
     ``amp`` and ``compile`` as in `fit` (bf16 and channels-last on a GPU are `fit`'s default).
 
     Returns a dict: ``accuracy`` (on ``eval_data``, after the last epoch), ``curve`` (one
-    row per epoch: ``epoch``, ``train_seconds`` so far, ``accuracy``), ``train_seconds``
+    row per epoch: ``epoch``, ``train_seconds`` so far, ``accuracy``; ``curve=False`` scores
+    the last epoch only, which saves the scoring of the others), ``correct`` (after the last
+    epoch, whether each image of ``eval_data`` was classified right: a NumPy bool array, for
+    `paired_gain`'s ``images=``), ``train_seconds``
     (training only: data on the device, the scoring not counted), ``seconds`` (the whole
     call, whitening and scoring included), ``model`` (the averaged weights when ``ema``)
     and ``config``.
@@ -185,7 +199,7 @@ def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.
         net.whiten(x[:5000])
     average = EMA(decay=ema) if ema is not None else None
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    scorer = _Scorer((eval_data[0].to(device), eval_data[1]), average, tta, sync)
+    scorer = _Scorer((eval_data[0].to(device), eval_data[1]), average, tta, sync, every_epoch=curve)
     loss = functools.partial(nn.functional.cross_entropy, label_smoothing=label_smoothing) if label_smoothing \
         else "cross_entropy"
     result = fit(net, (x, y), epochs=epochs, lr=lr, optimizer=optimizer, weight_decay=weight_decay, loss=loss,
@@ -196,7 +210,8 @@ def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.
                   whitening=whitening, ema=ema, tta=tta, optimizer=optimizer, schedule=schedule, amp=str(amp),
                   compile=compile, seed=seed, device=str(device), train_images=len(y), eval_images=len(eval_data[1]),
                   channels_last=result.config.get("channels_last"), autocast=str(result.config.get("amp")))
-    return {"accuracy": scorer.curve[-1]["accuracy"], "curve": scorer.curve, "model": result.model,
+    return {"accuracy": scorer.curve[-1]["accuracy"], "curve": scorer.curve, "correct": scorer.correct.numpy(),
+            "model": result.model,
             "train_seconds": scorer.train_seconds, "seconds": time.perf_counter() - started, "config": config}
 
 
@@ -234,8 +249,9 @@ def ablation(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.Te
              seeds: Sequence[int] = (0, 1, 2), remove: Sequence[str] = tuple(TRICKS)[:6], **recipe) -> pd.DataFrame:
     """The recipe (`train_fast` with ``recipe``'s arguments) and, for each trick of ``remove``, the
     recipe without it, each over ``seeds``: one row per run with ``removed`` (``"none"`` for the
-    whole recipe), ``seed``, ``accuracy``, ``train_seconds``, ``seconds``. `paired_gain` with
-    ``column="removed", baseline="none"`` then says what each trick bought.
+    whole recipe), ``seed``, ``accuracy``, ``correct`` (per image of ``eval_data``),
+    ``train_seconds``, ``seconds``. `paired_gain` with ``column="removed", baseline="none",
+    images="correct"`` then says what each trick bought, pairing the images as well as the seeds.
 
     ``TRICKS`` lists the names and what removing each means (``"bf16 (GPU)"`` matters on a GPU
     only: on the CPU `fit` trains in float32 anyway).
@@ -246,7 +262,7 @@ def ablation(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.Te
     for seed in seeds:
         for removed in ("none", *remove):
             options = {**recipe, **(TRICKS[removed] if removed != "none" else {}), "seed": seed}
-            run = train_fast(train, eval_data, **options)
-            rows.append({"removed": removed, "seed": seed, "accuracy": run["accuracy"],
+            run = train_fast(train, eval_data, **options, curve=False)
+            rows.append({"removed": removed, "seed": seed, "accuracy": run["accuracy"], "correct": run["correct"],
                          "train_seconds": run["train_seconds"], "seconds": run["seconds"]})
     return pd.DataFrame(rows)

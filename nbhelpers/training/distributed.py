@@ -16,7 +16,9 @@ Inside a group `fit`:
   at the start; gradients averaged across ranks in every backward);
 - gives each rank its own shard of the training set each epoch (`DeviceLoader`'s
   ``shard``): one permutation per epoch from a seed every rank shares, every
-  ``world_size``-th index, so shards never overlap and cover the set once per epoch;
+  ``world_size``-th index, so shards never overlap and cover the set once per epoch (a
+  reader's own ``DataLoader`` needs a ``DistributedSampler`` for that: `fit` calls its
+  ``set_epoch`` every epoch, and warns with `UnshardedDataWarning` when a loader has none);
 - shards the validation set too and sums the loss and correct counts of all ranks, so every
   rank reports (and early-stops on) the same numbers;
 - averages the batch-norm running statistics across ranks at the end of each epoch (each
