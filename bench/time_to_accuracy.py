@@ -152,7 +152,7 @@ def main() -> dict:
                         "scored_images": len(scored[1])},
               "quick": args.quick, "recipe": {**recipe, "augment": repr(augment), "compile": args.compile},
               "runs": runs, "summary": summary,
-              "ablation": None if table is None else table.to_dict(orient="records")}
+              "ablation": None if table is None else table.drop(columns="correct").to_dict(orient="records")}
     out = args.out or Path("build/bench") / f"time_to_accuracy-{device.type}{'-quick' if args.quick else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".part")

@@ -48,13 +48,13 @@ def _newton_schulz_float32(grad: torch.Tensor, ns_coefficients: tuple[float, flo
                            eps: float) -> torch.Tensor:
     """torch's Newton-Schulz orthogonalization (``torch/optim/_muon.py``), in float32."""
     a, b, c = ns_coefficients
-    wide = grad.size(0) > grad.size(1)
-    x = grad.float().T if wide else grad.float()
+    tall = grad.size(0) > grad.size(1)  # more rows than columns: iterate on the transpose, whose Gram matrix is smaller
+    x = grad.float().T if tall else grad.float()
     x = x / x.norm().clamp(min=eps)  # spectral norm at most 1
     for _ in range(ns_steps):
         gram = x @ x.T
         x = torch.addmm(x, torch.addmm(gram, gram, gram, beta=b, alpha=c), x, beta=a)
-    return x.T if wide else x
+    return x.T if tall else x
 
 
 @contextlib.contextmanager
