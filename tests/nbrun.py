@@ -1,5 +1,6 @@
 """Run a course notebook in quick mode and read back what it printed (shared by notebook tests)."""
 
+import json
 import os
 import re
 from pathlib import Path
@@ -129,6 +130,8 @@ def check_structure(name: str, calls: tuple[str, ...], max_lines: int = 16) -> l
     markdown = [c.source for c in notebook.cells if c.cell_type == "markdown"]
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), "commit without outputs"
+    raw = json.loads((NOTEBOOKS / name).read_text())  # as committed: nbformat.read would fill missing ids in
+    assert all("id" in c for c in raw["cells"]), "every cell needs an id (nbformat 4.5): give a new cell one"
     assert notebook.cells[0].source.startswith(f"# {name[:2]}") and "**How long it runs:**" in notebook.cells[0].source
     for placeholder in ("FULLTIME", "QUICKTIME", "READING_"):
         assert placeholder not in "\n".join(markdown), f"{placeholder}: fill it in from the measured run"
