@@ -148,6 +148,7 @@ def main() -> dict:
         print("ablation (mean over seeds; 'none' is the whole recipe):")
         print(means.to_string(float_format=lambda v: f"{v:.4f}"))
     record = {"bench": "time_to_accuracy", "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+              "load_average_at_end": os.getloadavg(),  # other jobs on the machine slow every time above
               "device": device_name(device), "device_type": device.type, "threads": torch.get_num_threads(),
               "versions": {"torch": torch.__version__, "python": platform.python_version(),
                            "nbhelpers": nbhelpers.__version__, "cuda": torch.version.cuda},

@@ -52,8 +52,8 @@ from .interpret import (activation_maps, attribute, confidently_wrong, embedding
 # chapter 09: GPU acceleration and scale
 from .training import process_group
 from .models import FastNet
-from .scale import (EMA, ablation, bench_records, launch_ddp, plot_time_breakdown, predict_tta, recorded_time_to_accuracy,
-                    time_breakdown, time_to, train_fast)
+from .scale import (EMA, ablation, bench_records, launch_ddp, plot_time_breakdown, plot_time_to_accuracy, predict_tta,
+                    recorded_time_to_accuracy, time_breakdown, time_to, train_fast)
 
 __all__ = [
     # data
@@ -103,8 +103,8 @@ __all__ = [
     "activation_maps", "attribute", "confidently_wrong", "embeddings", "plot_activation_maps", "plot_attributions",
     "plot_confidently_wrong", "plot_randomization", "plot_tsne", "randomization_check",
     # chapter 09: GPU acceleration and scale
-    "EMA", "FastNet", "ablation", "bench_records", "launch_ddp", "plot_time_breakdown", "predict_tta", "process_group",
-    "recorded_time_to_accuracy", "time_breakdown", "time_to", "train_fast",
+    "EMA", "FastNet", "ablation", "bench_records", "launch_ddp", "plot_time_breakdown", "plot_time_to_accuracy",
+    "predict_tta", "process_group", "recorded_time_to_accuracy", "time_breakdown", "time_to", "train_fast",
 ]
 
 

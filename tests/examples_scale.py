@@ -18,7 +18,8 @@ def images(n=32):
 def time_record():
     return {"device": "a CPU", "date": "2026-11-28T22:00", "versions": {"torch": "2.14"}, "threads": 2,
             "split": {"words": "train on all, score the test set"}, "recipe": {"epochs": 12},
-            "runs": [{"to_93": 300.0, "to_94": None}],
+            "runs": [{"seed": 0, "to_93": 300.0, "to_94": None,
+                      "curve": [{"epoch": 1, "train_seconds": 300.0, "accuracy": 0.93}]}],
             "summary": {"accuracy_mean": 0.936, "accuracy_min": 0.936, "accuracy_std": 0.0,
                         "train_seconds_median": 560.0, "seconds_from_process_start_first_run": 600.0}}
 
@@ -43,5 +44,6 @@ EXAMPLES = {
                                quick=True, record_seen=False, timeout=300.0),
     "bench_records": lambda: dict(kind="cpu", folder="/no/such/folder"),
     "recorded_time_to_accuracy": lambda: dict(record=time_record(), goal_accuracy=0.9, goal_seconds=600.0),
+    "plot_time_to_accuracy": lambda: dict(record=time_record(), goal_accuracy=0.9, goal_seconds=600.0),
     "time_to": lambda: dict(curve=[{"epoch": 1, "train_seconds": 1.0, "accuracy": 0.5}], accuracy=0.4),
 }

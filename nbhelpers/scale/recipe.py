@@ -211,8 +211,8 @@ def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.
                   compile=compile, seed=seed, device=str(device), train_images=len(y), eval_images=len(eval_data[1]),
                   channels_last=result.config.get("channels_last"), autocast=str(result.config.get("amp")))
     return {"accuracy": scorer.curve[-1]["accuracy"], "curve": scorer.curve, "correct": scorer.correct.numpy(),
-            "model": result.model,
-            "train_seconds": scorer.train_seconds, "seconds": time.perf_counter() - started, "config": config}
+            "model": result.model, "train_seconds": scorer.train_seconds, "seconds": time.perf_counter() - started,
+            "config": config}
 
 
 @checked(curve=Satisfies(lambda v: isinstance(v, (list, tuple)) and all(

@@ -2,7 +2,8 @@
 machine with a GPU (``reference/09/gpu/``), and what ``bench/time_to_accuracy.py`` wrote on the
 course's CPU (``reference/09/cpu/``), each with its device name, versions and date, so the chapter
 shows measured numbers of runs longer than it can make itself. `recorded_time_to_accuracy`
-states a time-to-accuracy record in one sentence, read from the record.
+states a time-to-accuracy record in one sentence, read from the record, and
+`plot_time_to_accuracy` draws its seeds' curves against the goal.
 
 >>> isinstance(bench_records("gpu"), dict)
 True
@@ -14,10 +15,14 @@ import json
 import os
 import statistics
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._checks import Choice, Instance, Optional, Real, Satisfies, checked
 from .._files import CLONE
 from ..evaluation.claims import Said
+
+if TYPE_CHECKING:
+    from ..plots._figure import Figure
 
 RECORDS = CLONE / "reference" / "09"
 
@@ -85,3 +90,39 @@ def recorded_time_to_accuracy(record: dict, goal_accuracy: float | None = None,
         text += (f"; the goal, {goal_accuracy:.1%} in at most {goal_seconds:g} s of training, was "
                  f"{'met' if met else 'not met'}")
     return Said(text + ".")
+
+
+@checked(record=TIME_TO_ACCURACY, goal_accuracy=Optional(Real(low=0, high=1)),
+         goal_seconds=Optional(Real(low=0, low_open=True)))
+def plot_time_to_accuracy(record: dict, goal_accuracy: float | None = None,
+                          goal_seconds: float | None = None) -> Figure:
+    """Test accuracy after each epoch against the training seconds so far, one line per seed of a
+    ``bench/time_to_accuracy.py`` record, with the goal (``goal_accuracy`` in at most
+    ``goal_seconds``) as dashed lines: a curve that enters the top-left corner met it.
+
+    >>> curve = [{"train_seconds": 50.0, "accuracy": 0.9}, {"train_seconds": 99.0, "accuracy": 0.93}]
+    >>> runs = [{"seed": 0, "curve": curve}]
+    >>> record = {"device": "a CPU", "date": "2026-11-28", "versions": {}, "split": {}, "summary": {}, "recipe": {},
+    ...           "runs": runs}
+    >>> len(plot_time_to_accuracy(record, 0.939, 600).axes[0].lines)
+    3
+    """
+    import matplotlib
+
+    from ..plots._figure import Figure
+
+    with matplotlib.rc_context({"figure.dpi": 100}):
+        fig = Figure(figsize=(5.6, 3.2), layout="constrained")
+        ax = fig.add_subplot()
+        for run in record["runs"]:
+            curve = run["curve"]
+            ax.plot([row["train_seconds"] for row in curve], [100 * row["accuracy"] for row in curve], "o-",
+                    markersize=3, label=f"seed {run['seed']}")
+        if goal_accuracy is not None:
+            ax.axhline(100 * goal_accuracy, color="gray", linestyle="--", linewidth=1)
+        if goal_seconds is not None:
+            ax.axvline(goal_seconds, color="gray", linestyle="--", linewidth=1)
+        ax.set(xlabel="training seconds", ylabel="test accuracy (%)",
+               title=f"Time to accuracy on {record['device']}")
+        ax.legend(fontsize=8)
+    return fig
