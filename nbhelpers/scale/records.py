@@ -82,9 +82,9 @@ def recorded_time_to_accuracy(record: dict, goal_accuracy: float | None = None,
     text = (f"Recorded on {record['device']} ({record['date']:.10}, torch {record['versions']['torch']}{threads}; "
             f"{record['split']['words']}; {record['recipe'].get('epochs', '?')} epochs): over "
             f"{plural(len(runs), 'seed')} the recipe reached {summary['accuracy_mean']:.2%} test accuracy (lowest "
-            f"{summary['accuracy_min']:.2%}, standard deviation {summary['accuracy_std']:.2%}); it reached "
-            f"{' and '.join(reached)}; a run trained for {summary['train_seconds_median']:.1f} s (median), and the "
-            f"first ended {summary['seconds_from_process_start_first_run']:.1f} s after its process started")
+            f"{summary['accuracy_min']:.2%}, standard deviation {100 * summary['accuracy_std']:.2f} points); it "
+            f"reached {' and '.join(reached)}; a run trained for {summary['train_seconds_median']:.1f} s (median), "
+            f"and the first ended {summary['seconds_from_process_start_first_run']:.1f} s after its process started")
     if goal_accuracy is not None and goal_seconds is not None:
         met = summary["accuracy_mean"] >= goal_accuracy and summary["train_seconds_median"] <= goal_seconds
         text += (f"; the goal, {goal_accuracy:.1%} in at most {goal_seconds:g} s of training, was "
