@@ -14,8 +14,8 @@ from .augment import (CLAHE, Brightness, Contrast, Crop, CutMix, Elastic, Equali
 from .cli import doctor
 from .course import reference_runs
 from .compress import file_bytes, prune, quantize, size_speed_table, sparsity
-from .data import (DataBundle, DataConversionWarning, DataIntegrityError, DataNotFoundError, DeviceLoader, data_report,
-                   fashion_mnist, mnist1d, tabular)
+from .data import (DataBundle, DataConversionWarning, DataIntegrityError, DataNotFoundError, DeviceLoader,
+                   UnshardedDataWarning, data_report, fashion_mnist, mnist1d, tabular)
 from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
 from .diagnostics import ActivationStats, GradientNorms, layer_gradients, plot_layers
 from .evaluation import (better_for, ci_text, effect, gain_table, mean_ci, paired_gain, per_class_accuracy,
@@ -57,8 +57,8 @@ from .scale import (EMA, ablation, bench_records, launch_ddp, plot_time_breakdow
 
 __all__ = [
     # data
-    "DataBundle", "DataConversionWarning", "DataIntegrityError", "DataNotFoundError", "DeviceLoader", "data_report",
-    "fashion_mnist", "mnist1d", "tabular",
+    "DataBundle", "DataConversionWarning", "DataIntegrityError", "DataNotFoundError", "DeviceLoader",
+    "UnshardedDataWarning", "data_report", "fashion_mnist", "mnist1d", "tabular",
     # device
     "amp_dtype", "by_mode", "device_report", "get_device", "quick_mode", "seed_everything",
     # models

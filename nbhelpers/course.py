@@ -32,15 +32,29 @@ from ._files import CLONE, atomic_write
 
 VERDICT = re.compile(r"(helps|hurts|no clear effect|widens|shrinks|no clear change|too few seeds to tell \(\d+\))"
                      r"( \(borderline\))?")
-FIELDS = ("chapter", "cell", "k", "verdict", "line")
+CLAUSE_END = re.compile(r";|[.!?](?=\s+[A-Z`(])")  # a verdict's clause starts after the last of these
+NUMBER = re.compile(r"[-+−]?\d[\d,.]*%?")
+FIELDS = ("chapter", "cell", "k", "verdict", "subject", "line")
 
 
 def verdicts_in_text(text: str) -> list[dict]:
-    """Every verdict in ``text``, with the line it stands on (numbers and all)."""
+    """Every verdict in ``text``: the clause it closes (``line``: from the line's start or its
+    last ``;`` or sentence end, numbers and all, at most 160 characters) and its ``subject``, the same clause with
+    numbers and other verdicts blanked out, which lines a verdict up with its counterpart in
+    another run even where that run printed more or fewer verdicts before it.
+
+    >>> [v["subject"] for v in verdicts_in_text("flips, +1.3 points: helps; EMA, -0.1 points: no clear effect")]
+    ['flips, # points:', 'EMA, # points:']
+    """
     found = []
     for line in text.splitlines():
         for k, match in enumerate(VERDICT.finditer(line)):
-            found.append({"k": k, "verdict": match.group(0), "line": " ".join(line.split())[:160]})
+            before = line[:match.start()]
+            clause = before[max((m.end() for m in CLAUSE_END.finditer(before)), default=0):]
+            shown = " ".join((clause + match.group(0)).split())
+            subject = NUMBER.sub("#", VERDICT.sub("<v>", clause))
+            found.append({"k": k, "verdict": match.group(0), "subject": " ".join(subject.split())[-100:],
+                          "line": shown if len(shown) <= 160 else "…" + shown[-159:]})
     return found
 
 
@@ -177,17 +191,35 @@ def read_verdicts(run: Path) -> list[dict]:
         return list(csv.DictReader(file, delimiter="\t"))
 
 
+def line_up(runs: list[list[dict]]) -> list[tuple[tuple, list[dict | None]]]:
+    """The verdicts of several runs side by side: ``[(key, [each run's verdict or None]), ...]``
+    in the order the chapters printed them. A verdict's key is its chapter, cell, ``subject`` and
+    how many verdicts of that subject came before it in the cell, so one extra verdict in a run
+    does not shift the rest (rows of an older run without subjects key by their index ``k``)."""
+    keyed, order = [], {}
+    for verdicts in runs:
+        seen: dict[tuple, int] = {}
+        mine = {}
+        for v in verdicts:
+            base = (v.get("chapter", ""), int(v["cell"]), v.get("subject") or str(v["k"]))
+            key = (*base, seen.get(base, 0))
+            seen[base] = key[-1] + 1
+            mine[key] = v
+            order[key] = max(order.get(key, 0), int(v["k"]))  # the later place, where extra verdicts come first
+        keyed.append(mine)
+    keys = sorted(order, key=lambda key: (key[0], key[1], order[key], key[3]))
+    return [(key, [mine.get(key) for mine in keyed]) for key in keys]
+
+
 def compare_runs(a: Path, b: Path) -> list[str]:
     """The verdicts two runs disagree on, one line each (chapter, cell, both lines); [] if none."""
     rows_a, rows_b = read_verdicts(a), read_verdicts(b)
     both = {r["chapter"] for r in rows_a} & {r["chapter"] for r in rows_b}  # chapters that ran in both
-    first = {(r["chapter"], r["cell"], r["k"]): r for r in rows_a if r["chapter"] in both}
-    second = {(r["chapter"], r["cell"], r["k"]): r for r in rows_b if r["chapter"] in both}
     lines = []
-    for key in sorted(first.keys() | second.keys()):
-        x, y = first.get(key), second.get(key)
+    shared = [[r for r in rows if r["chapter"] in both] for rows in (rows_a, rows_b)]
+    for (chapter, cell, *_), (x, y) in line_up(shared):
         if x is None or y is None or x["verdict"] != y["verdict"]:
-            lines.append(f"{key[0]} cell {key[1]}: {x['line'] if x else '(absent)'}\n    vs {y['line'] if y else '(absent)'}")
+            lines.append(f"{chapter} cell {cell}: {x['line'] if x else '(absent)'}\n    vs {y['line'] if y else '(absent)'}")
     return lines
 
 
@@ -247,15 +279,13 @@ class ReferenceRuns:
         for record in records:
             record["current"] = current_code is not None and record["code"] == current_code
         labels = [r["label"] for r in records]
-        keyed = [{(v["cell"], v["k"]): v for v in r["verdicts"]} for r in records]
         rows = []
-        for key in sorted(set().union(*keyed), key=lambda k: (int(k[0]), int(k[1]))):
-            found = [k.get(key) for k in keyed]
+        for (_, cell, subject, n), found in line_up([r["verdicts"] for r in records]):
             words = [f["verdict"] if f else "(absent)" for f in found]
-            rows.append({"cell": int(key[0]), "k": int(key[1]), **dict(zip(labels, words)),
+            rows.append({"cell": cell, "subject": subject, "n": n, **dict(zip(labels, words)),
                          **{f"line {label}": f["line"] if f else "" for label, f in zip(labels, found)},
                          "agree": len(set(words)) == 1})
-        self.verdicts = pd.DataFrame(rows, columns=["cell", "k", *labels, *(f"line {x}" for x in labels), "agree"])
+        self.verdicts = pd.DataFrame(rows, columns=["cell", "subject", "n", *labels, *(f"line {x}" for x in labels), "agree"])
         self.fragile = self.verdicts[~self.verdicts["agree"]].reset_index(drop=True)
 
     def _describe(self, record: dict) -> str:

@@ -157,6 +157,21 @@ def test_course_run_keeps_conditions_and_verdicts_and_finds_the_fragile_ones(tmp
     assert "No recorded runs of chapter 00" in reference_runs("00", tmp_path / "nowhere")._repr_markdown_()
 
 
+def test_verdicts_line_up_by_what_they_judge_not_by_position():
+    from nbhelpers.course import line_up, verdicts_in_text
+
+    def cell(text):
+        return [{**v, "cell": 3} for v in verdicts_in_text(text)]
+
+    # run b prints one verdict more (its reading of flips); by position, EMA would meet that one
+    a = cell("It reached 86.1%. Removing: flips, +1.3 points: helps (borderline) (it hurt); EMA, +0.1 points: no clear effect")
+    b = cell("It reached 85.0%. Removing: flips, +1.0 points: no clear effect (no clear effect); EMA, -0.1 points: hurts")
+    pairs = [(x and x["verdict"], y and y["verdict"]) for _, (x, y) in line_up([a, b])]
+    assert pairs == [("helps (borderline)", "no clear effect"), (None, "no clear effect"), ("no clear effect", "hurts")]
+    assert [v["line"] for v in a] == ["Removing: flips, +1.3 points: helps (borderline)", "EMA, +0.1 points: no clear effect"]
+    assert line_up([[{"cell": "3", "k": "0", "verdict": "helps", "line": "x"}]])[0][0] == ("", 3, "0", 0)  # an old record
+
+
 def test_the_code_fingerprint_ignores_prose_and_the_cell_that_shows_the_recorded_runs():
     import nbformat
 

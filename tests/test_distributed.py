@@ -148,7 +148,8 @@ def test_two_ranks_see_each_training_image_once_per_epoch(two_ranks):
 def test_a_dataloader_without_a_distributed_sampler_is_warned_of_inside_a_group():
     from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-    from nbhelpers.data.loader import UnshardedDataWarning, resolve_data
+    from nbhelpers import UnshardedDataWarning
+    from nbhelpers.data.loader import resolve_data
 
     dataset = TensorDataset(*blobs(n=40))
     options = dict(batch_size=8, device=torch.device("cpu"), generator=torch.Generator(), augment=None)

@@ -2,7 +2,8 @@
 
 from .bundle import DataBundle, DataIntegrityError, DataNotFoundError
 from .datasets import FASHION_CLASSES, FASHION_MEAN_STD, data_report, fashion_mnist, mnist1d, tabular
-from .loader import DataConversionWarning, DeviceLoader
+from .loader import DataConversionWarning, DeviceLoader, UnshardedDataWarning
 
 __all__ = ["FASHION_CLASSES", "FASHION_MEAN_STD", "DataBundle", "DataConversionWarning", "DataIntegrityError",
-           "DataNotFoundError", "DeviceLoader", "data_report", "fashion_mnist", "mnist1d", "tabular"]
+           "DataNotFoundError", "DeviceLoader", "UnshardedDataWarning", "data_report", "fashion_mnist", "mnist1d",
+           "tabular"]
