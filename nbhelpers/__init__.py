@@ -52,6 +52,8 @@ from .interpret import (activation_maps, attribute, confidently_wrong, embedding
 # chapter 09: GPU acceleration and scale
 from .training import process_group
 from .models import FastNet
+# chapter 10: monitoring and troubleshooting
+from .monitor import DriftMonitor, drift_table, drift_words, holm, image_summary, plot_stream, psi, replay
 from .scale import (EMA, ablation, bench_records, launch_ddp, plot_time_breakdown, plot_time_to_accuracy, predict_tta,
                     recorded_time_to_accuracy, time_breakdown, time_to, train_fast)
 
@@ -105,6 +107,8 @@ __all__ = [
     # chapter 09: GPU acceleration and scale
     "EMA", "FastNet", "ablation", "bench_records", "launch_ddp", "plot_time_breakdown", "plot_time_to_accuracy",
     "predict_tta", "process_group", "recorded_time_to_accuracy", "time_breakdown", "time_to", "train_fast",
+    # chapter 10: monitoring and troubleshooting
+    "DriftMonitor", "drift_table", "drift_words", "holm", "image_summary", "plot_stream", "psi", "replay",
 ]
 
 
