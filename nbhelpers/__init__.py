@@ -17,7 +17,7 @@ from .compress import file_bytes, prune, quantize, size_speed_table, sparsity
 from .data import (DataBundle, DataConversionWarning, DataIntegrityError, DataNotFoundError, DeviceLoader,
                    UnshardedDataWarning, data_report, fashion_mnist, mnist1d, tabular)
 from .device import amp_dtype, by_mode, device_report, get_device, quick_mode, seed_everything
-from .diagnostics import ActivationStats, GradientNorms, layer_gradients, plot_layers
+from .diagnostics import ActivationStats, GradientNorms, check_data, diagnose, layer_gradients, overfit_batch, plot_layers
 from .evaluation import (better_for, ci_text, effect, gain_table, mean_ci, paired_gain, per_class_accuracy,
                          per_class_long, listed, say, scores, summarize, text_format, value_range, verdict, versus)
 from .models import CNN, GRU, MLP, RNN, AttentionPooling, ResNet, count_parameters, make_activation, width_for_budget
@@ -108,7 +108,8 @@ __all__ = [
     "EMA", "FastNet", "ablation", "bench_records", "launch_ddp", "plot_time_breakdown", "plot_time_to_accuracy",
     "predict_tta", "process_group", "recorded_time_to_accuracy", "time_breakdown", "time_to", "train_fast",
     # chapter 10: monitoring and troubleshooting
-    "DriftMonitor", "drift_table", "drift_words", "holm", "image_summary", "plot_stream", "psi", "replay",
+    "DriftMonitor", "check_data", "diagnose", "drift_table", "drift_words", "holm", "image_summary", "overfit_batch",
+    "plot_stream", "psi", "replay",
 ]
 
 

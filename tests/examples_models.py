@@ -57,4 +57,15 @@ EXAMPLES = {
     "ActivationStats": lambda: dict(probe=pair()[0], every=None),
     "plot_layers": lambda: dict(tables={"a": pd.DataFrame({"position": [1, 2], "grad_norm": [1e-3, 1.0]})},
                                 value="grad_norm", x="position", logy=None, title="flow"),
+    # troubleshooting
+    "check_data": lambda: dict(x=pair()[0], y=pair()[1]),
+    "diagnose": lambda: dict(result=trained(), gradients=pd.DataFrame({"step": [1, 1], "layer": ["a", "b"],
+                                                                         "position": [1, 2], "grad_norm": [0.1, 0.2]})),
+    "overfit_batch": lambda: dict(model=nn.Linear(4, 2), x=pair()[0], y=pair()[1], images=4, steps=2, lr=1e-2),
 }
+
+
+def trained():
+    from nbhelpers import fit
+
+    return fit(nn.Linear(4, 2), pair(), epochs=1, lr=1e-2, progress=False)

@@ -24,15 +24,15 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from ._checks import COLUMN, COUNT, FLAG, TEXT, checked, DictOf, fail, Frame, Instance, Optional, Rule, shown
-from .models._blocks import weight_parameters
-from .training.callbacks import Callback, TrainState
-from .training.losses import LOSS, make_loss
+from .._checks import COLUMN, COUNT, FLAG, TEXT, checked, DictOf, fail, Frame, Instance, Optional, Rule, shown
+from ..models._blocks import weight_parameters
+from ..training.callbacks import Callback, TrainState
+from ..training.losses import LOSS, make_loss
 
 if TYPE_CHECKING:  # annotations only: pandas and matplotlib load when first used
     import pandas as pd
 
-    from .plots._figure import Figure
+    from ..plots._figure import Figure
 
 
 ACTIVATION_TYPES = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish, nn.Tanh,
@@ -219,7 +219,7 @@ def plot_layers(tables: Mapping[str, pd.DataFrame], value: str = "grad_norm", *,
     import matplotlib
     import seaborn as sns
 
-    from .plots._figure import Figure
+    from ..plots._figure import Figure
 
     for t in tables.values():  # the columns a table has: data, so checked here
         for col in (x, value):
