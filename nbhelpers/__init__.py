@@ -53,7 +53,8 @@ from .interpret import (activation_maps, attribute, confidently_wrong, embedding
 from .training import process_group
 from .models import FastNet
 # chapter 10: monitoring and troubleshooting
-from .monitor import DriftMonitor, drift_table, drift_words, holm, image_summary, plot_stream, psi, replay
+from .monitor import (DriftMonitor, LabelShift, drift_table, drift_trials, drift_words, drifting_stream, holm,
+                      image_summary, plot_stream, psi, replay)
 from .scale import (EMA, ablation, bench_records, launch_ddp, plot_time_breakdown, plot_time_to_accuracy, predict_tta,
                     recorded_time_to_accuracy, time_breakdown, time_to, train_fast)
 
@@ -108,8 +109,8 @@ __all__ = [
     "EMA", "FastNet", "ablation", "bench_records", "launch_ddp", "plot_time_breakdown", "plot_time_to_accuracy",
     "predict_tta", "process_group", "recorded_time_to_accuracy", "time_breakdown", "time_to", "train_fast",
     # chapter 10: monitoring and troubleshooting
-    "DriftMonitor", "check_data", "diagnose", "drift_table", "drift_words", "holm", "image_summary", "overfit_batch",
-    "plot_stream", "psi", "replay",
+    "DriftMonitor", "LabelShift", "check_data", "diagnose", "drift_table", "drift_trials", "drift_words",
+    "drifting_stream", "holm", "image_summary", "overfit_batch", "plot_stream", "psi", "replay",
 ]
 
 

@@ -39,4 +39,10 @@ EXAMPLES = {
     "replay": lambda: dict(stream=[(torch.randn(20, 1, 4, 4), torch.arange(20) % 3)], monitor=monitor(),
                            retrain=lambda m, x, y: m, policy="alarm", window=2),
     "plot_stream": lambda: dict(histories={"a": history()}, title="t"),
+    "LabelShift": lambda: dict(classes=[0, 2], share=0.8),
+    "drift_trials": lambda: dict(model=model(), reference=torch.randn(40, 1, 4, 4), x=torch.randn(30, 1, 4, 4),
+                                 y=torch.arange(30) % 3, drifts={"none": None}, batch_size=10, batches=2, seed=0,
+                                 alpha=0.05, psi_threshold=0.25),
+    "drifting_stream": lambda: dict(x=torch.randn(30, 1, 4, 4), y=torch.arange(30) % 3, drift=None, batches=3,
+                                    batch_size=10, onset=1, seed=0),
 }

@@ -134,3 +134,47 @@ def test_plot_stream_shades_the_alarms():
     top, bottom = fig.axes
     assert len(top.lines) == 1 and len(top.patches) == history["alarm"].sum() == 1
     assert bottom.get_yscale() == "log"
+
+
+def test_drift_trials_pair_the_drifts_on_one_draw_and_measure_accuracy_and_alarms():
+    from nbhelpers import LabelShift, drift_trials
+
+    g = torch.Generator().manual_seed(7)
+    x, y = torch.randn(2000, 4, generator=g), torch.arange(2000) % 2
+    model = stream_model()
+    rows = drift_trials(model, x[:500], x[500:], y[500:], batch_size=200, batches=6, seed=1,
+                        drifts={"none": None, "same": lambda b, generator: b.clone(), "shifted": lambda b, generator: b + 2,
+                                "class 0": LabelShift([0], share=1.0)})
+    assert len(rows) == 24 and rows.groupby("drift").size().tolist() == [6, 6, 6, 6]
+    by = rows.set_index(["drift", "seed"])
+    assert (by.loc["none", "accuracy"] == by.loc["same", "accuracy"]).all()  # the same images in every drift of a trial
+    assert by.loc["shifted", "tests"].mean() == 1.0 and by.loc["none", "tests"].mean() <= 1 / 6
+    predicted = model(x[500:]).argmax(1)  # class 0 only: accuracy is the share of those predicted 0
+    assert by.loc["class 0", "accuracy"].mean() == pytest.approx(float((predicted[y[500:] == 0] == 0).float().mean()),
+                                                                 abs=0.08)
+    again = drift_trials(model, x[:500], x[500:], y[500:], drifts={"none": None}, batch_size=200, batches=6, seed=1)
+    assert again["accuracy"].tolist() == by.loc["none", "accuracy"].tolist()  # the seed decides the draw
+    with pytest.raises(ValueError, match=r"drift_trials\(\): `batch_size` must be at most the 1500 images of x"):
+        drift_trials(model, x[:500], x[500:], y[500:], drifts={"none": None}, batch_size=5000)
+
+
+def test_label_shift_draws_its_share_from_the_listed_classes():
+    from nbhelpers import LabelShift
+
+    y = torch.arange(1000) % 10
+    rows = LabelShift([3, 4], share=0.6).draw(y, 500, torch.Generator().manual_seed(0))
+    share = torch.isin(y[rows], torch.tensor([3, 4])).float().mean().item()
+    assert len(rows) == 500 and 0.6 <= share <= 0.6 + 0.4 * 0.2 + 0.05  # 60% drawn from them, a fifth of the rest too
+    with pytest.raises(ValueError, match=r"LabelShift\(\): `classes` must be classes present in the labels"):
+        LabelShift([12]).draw(y, 10, torch.Generator())
+
+
+def test_drifting_stream_turns_at_its_onset():
+    from nbhelpers import drifting_stream
+
+    x, y = torch.zeros(100, 1, 2, 2), torch.arange(100) % 2
+    stream = drifting_stream(x, y, drift=lambda b, generator: b - 1, batches=5, batch_size=20, onset=3, seed=0)
+    assert [float(b[0].mean()) for b in stream] == [0.0, 0.0, 0.0, -1.0, -1.0]
+    assert all(len(b[1]) == 20 for b in stream)
+    assert torch.equal(drifting_stream(x, y, drift=None, batches=2, batch_size=20, seed=4)[1][1],
+                       drifting_stream(x, y, drift=None, batches=2, batch_size=20, seed=4)[1][1])

@@ -182,3 +182,17 @@ def test_the_name_rule_knows_chapter_08s_metrics():
                          "test_cost": [20.0, 12.0, 18.0, 11.0, 25.0, 15.0]})
     assert effect(paired_gain(runs, column="threshold", baseline="0.5", metric="test_cost"),
                   threshold="low")["verdict"].startswith("helps"), "a lower cost helps"
+
+
+def test_the_name_rule_knows_chapter_10s_alarm_rates():
+    """False alarms are a share of batches, written in points and kept in [0, 1], and fewer is
+    better; a detection rate is a share where more is better."""
+    from nbhelpers import better_for, text_format, value_range
+
+    assert better_for("false_alarms") == "lower" and better_for("detected") == "higher"
+    for metric in ("false_alarms", "detected"):
+        assert value_range(metric) == (0.0, 1.0) and text_format(metric)["unit"] == " points", metric
+    runs = pd.DataFrame({"detector": ["tests", "psi"] * 3, "seed": [0, 0, 1, 1, 2, 2],
+                         "false_alarms": [0, 1, 0, 1, 0, 1]})
+    assert effect(paired_gain(runs, column="detector", baseline="tests", metric="false_alarms"),
+                  detector="psi")["verdict"].startswith("hurts"), "more false alarms hurt"

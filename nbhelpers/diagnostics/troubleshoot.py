@@ -97,6 +97,26 @@ def _chance(result: TrainResult) -> float | None:
     return 1 / outputs[-1] if outputs and outputs[-1] > 1 else None
 
 
+def _gradient_rows(gradients: pd.DataFrame) -> list[dict]:
+    """Exploding: a layer's norm above 100 times its own median over the run, or not finite.
+    Vanishing: the first layer's median norm below 1/1000 of the last layer's."""
+    finite = gradients[gradients["grad_norm"].map(math.isfinite)]
+    broken = gradients.loc[~gradients["grad_norm"].map(math.isfinite), "step"]
+    per_layer = finite.groupby("position")["grad_norm"]
+    ratio = float((per_layer.max() / per_layer.median().clip(lower=1e-30)).max()) if len(finite) else math.nan
+    evidence = (f"not finite from step {int(broken.min())}" if len(broken) else
+                f"a layer's largest norm {ratio:.3g} times its median over the run")
+    rows = [_row("no exploding gradients", not len(broken) and ratio <= 100, evidence,
+                 "clip the gradients (grad_clip=1.0), lower the learning rate, add normalization")]
+    medians = per_layer.median().sort_index()
+    if len(medians) >= 2:
+        first_to_last = float(medians.iloc[0] / max(medians.iloc[-1], 1e-30))
+        rows.append(_row("no vanishing gradients", first_to_last >= 1e-3,
+                         f"first layer's median norm {first_to_last:.2g} times the last layer's",
+                         "use ReLU-like activations, batch norm or skip connections, a fitting initialization"))
+    return rows
+
+
 GRADIENTS = Optional(Satisfies(lambda v: is_pandas(v, "DataFrame") and {"step", "layer", "position", "grad_norm"}
                                <= set(v.columns) and len(v) > 0, "GradientNorms' table", bad=["grads", 3]))
 
@@ -110,8 +130,9 @@ def diagnose(result: TrainResult, gradients: pd.DataFrame | None = None) -> pd.D
     guess); it fell steadily (it rose in at most a third of the
     epochs); validation accuracy beat chance by a tenth of the way from chance to 100% (chance:
     one over the number of classes); the train/validation accuracy gap is at most 10 points. With ``gradients``
-    (`GradientNorms`' table): no step's gradient norm above 100 times the median (exploding),
-    and the first layer's norm at least 1/1000 of the last layer's (vanishing).
+    (`GradientNorms`' table): every layer's gradient norm finite and never above 100 times its
+    median over the run (exploding), and the first layer's median norm at least 1/1000 of the
+    last layer's (vanishing).
 
     >>> import torch
     >>> from nbhelpers import MLP, fit
@@ -152,15 +173,7 @@ def diagnose(result: TrainResult, gradients: pd.DataFrame | None = None) -> pd.D
             rows.append(_row("train and validation agree", gap <= 0.10, f"train minus validation accuracy {gap:+.1%}",
                              "overfitting: more data or augmentation, dropout or weight decay, early stopping"))
     if gradients is not None:
-        norms = gradients["grad_norm"]
-        ratio = float(norms.max() / max(norms.median(), 1e-30))
-        rows.append(_row("no exploding gradients", ratio <= 100, f"largest norm {ratio:.3g} times the median",
-                         "clip the gradients (grad_clip=1.0), lower the learning rate, add normalization"))
-        last = gradients[gradients["step"] == gradients["step"].max()].sort_values("position")
-        first_to_last = float(last["grad_norm"].iloc[0] / max(last["grad_norm"].iloc[-1], 1e-30))
-        rows.append(_row("no vanishing gradients", first_to_last >= 1e-3,
-                         f"first layer's norm {first_to_last:.2g} times the last layer's (step {int(last['step'].iloc[0])})",
-                         "use ReLU-like activations, batch norm or skip connections, a fitting initialization"))
+        rows += _gradient_rows(gradients)
     return _table(rows)
 
 

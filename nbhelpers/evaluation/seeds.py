@@ -278,9 +278,9 @@ def per_class_long(runs: pd.DataFrame, split: str = "valid") -> pd.DataFrame:
 
 
 # The one rule for reading a metric's name: which way is better, and in which unit to write it.
-LOWER_IS_BETTER = ("loss", "rmse", "mae", "error", "seconds", "epochs", "cost")  # the name's last word
+LOWER_IS_BETTER = ("loss", "rmse", "mae", "error", "seconds", "epochs", "cost", "alarms")  # the name's last word
 SHARES = ("accuracy", "acc", "recall", "precision", "f1", "auc", "gap", "sensitivity",
-          "specificity")  # fractions in [0, 1], written in points
+          "specificity", "alarms", "detected")  # fractions in [0, 1], written in points
 
 
 def _last_word(metric: str) -> str:

@@ -5,5 +5,7 @@ of a stream that retrains on a policy."""
 from .drift import drift_table, drift_words, holm, image_summary, psi
 from .figures import plot_stream
 from .stream import DriftMonitor, replay
+from .trials import LabelShift, drift_trials, drifting_stream
 
-__all__ = ["DriftMonitor", "drift_table", "drift_words", "holm", "image_summary", "plot_stream", "psi", "replay"]
+__all__ = ["DriftMonitor", "LabelShift", "drift_table", "drift_trials", "drift_words", "drifting_stream", "holm",
+           "image_summary", "plot_stream", "psi", "replay"]

@@ -157,11 +157,11 @@ def fit(model: nn.Module, data, *, epochs: int, lr: float, optimizer: str | type
                            f"of the best epoch ({run.best['epoch'] or 'none finished: initial weights'}).")
     except _NonFiniteLoss:
         stop_reason = "non-finite loss"
-        warnings.warn(
+        warnings.warn(  # stacklevel 3: past @checked's wrapper, to the line that called fit
             f"fit(): the loss became NaN or infinite in epoch {state.epoch} (lr={lr:g}, optimizer={optimizer!r}). "
             f"Training stopped; the weights of the best epoch ({run.best['epoch'] or 'none finished: initial weights'}) "
             "were restored. Try: a learning rate 3-10x lower, grad_clip=1.0, inputs checked for NaN or huge "
-            "values (torch.isfinite(x).all(), then scale them), or amp=False.", NonFiniteLossWarning, stacklevel=2)
+            "values (torch.isfinite(x).all(), then scale them), or amp=False.", NonFiniteLossWarning, stacklevel=3)
     finally:
         run.reporter.close(state.history)
     return _finish(run, stop_reason)
