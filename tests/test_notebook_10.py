@@ -75,6 +75,13 @@ def test_what_each_drift_cost(executed):
     assert len(check_effects(sentence, seeds=TRIALS)) == 2 and block
 
 
+def test_the_panel_ran_the_setting_set_from_code(executed):
+    _, text = executed
+    panel = text[text.index("explore(drift_check): 3 controls"):]
+    assert re.match(r"explore\(drift_check\): 3 controls, 1 run so far \(0 from the cache\)", panel), panel[:200]
+    assert re.search(r"rotation\s+= 30\b", panel), panel[:400]
+
+
 def test_retraining(executed):
     _, text = executed
     sentence = said(text, "After the drift began, retraining on the alarm changed the accuracy by")
