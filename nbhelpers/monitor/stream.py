@@ -45,7 +45,7 @@ class DriftMonitor:
     >>> import torch
     >>> from nbhelpers import MLP
     >>> _ = torch.manual_seed(0)
->>> monitor = DriftMonitor(MLP(4, 2), torch.randn(500, 4), patience=1)
+    >>> monitor = DriftMonitor(MLP(4, 2), torch.randn(500, 4), patience=1)
     >>> monitor.check(torch.randn(200, 4) + 3)["alarm"]
     True
     """
