@@ -61,12 +61,12 @@ def check_data(x: torch.Tensor, y: torch.Tensor | None = None) -> pd.DataFrame:
     finite = torch.isfinite(flat)
     values = flat[finite]
     mean, std = (values.mean().item(), values.std().item()) if len(values) > 1 else (0.0, 0.0)
+    varies = len(flat) < 2 or bool((flat != flat[0]).any())
     rows = [_row("inputs are finite", bool(finite.all()), f"{int((~finite).sum()):,} NaN or infinite values",
                  "find where they come from (a division by zero, a log of 0, a missing value) and impute or drop them"),
             _row("inputs are scaled", abs(mean) <= 3 and 0.1 <= std <= 10, f"mean {mean:.3g}, standard deviation {std:.3g}",
                  "standardize each feature with the training set's mean and deviation (or divide pixels by 255)"),
-            _row("inputs vary", len(flat) < 2 or bool((flat.std(0) > 0).any()), "some feature differs between rows"
-                 if len(flat) < 2 or bool((flat.std(0) > 0).any()) else "every row is the same",
+            _row("inputs vary", varies, "some feature differs between rows" if varies else "every row is the same",
                  "check the loading code: every row came out the same")]
     duplicates = len(flat) - len(torch.unique(flat, dim=0)) if finite.all() else 0
     rows.append(_row("rows are not duplicated", duplicates <= 0.01 * len(flat),

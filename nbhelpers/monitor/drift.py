@@ -9,6 +9,7 @@ p-value corrected with Holm's method for the number of features tested, and `psi
 contrast, the model's confidence and entropy, its predicted class.
 
 >>> import torch
+>>> _ = torch.manual_seed(0)
 >>> ref = {"a": torch.randn(2000), "b": torch.randn(2000)}
 >>> now = {"a": torch.randn(500) + 1.0, "b": torch.randn(500)}
 >>> table = drift_table(ref, now)
@@ -183,6 +184,21 @@ def image_summary(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024) 
     return pd.DataFrame({"brightness": flat.mean(1).numpy(), "contrast": flat.std(1).numpy() if flat.shape[1] > 1
                          else np.zeros(len(flat)), "confidence": confidence.numpy(), "entropy": entropy.numpy(),
                          "predicted": predicted.numpy()})
+
+
+def judge_batch(model: nn.Module, expected: pd.DataFrame, x: torch.Tensor, y: torch.Tensor | None, *,
+                alpha: float, bins: int, psi_threshold: float) -> dict:
+    """What `DriftMonitor` and `drift_trials` record of one batch ``x`` (labels ``y`` or None)
+    against the reference's features ``expected``: ``accuracy`` (NaN without labels), ``tests``
+    and ``psi`` (whether any feature was flagged by each), ``smallest_p`` (Holm), ``largest_psi``
+    and the features each flagged (``tests_features``, ``psi_features``)."""
+    features = image_summary(model, x)
+    table = drift_table(expected, features, alpha=alpha, bins=bins, psi_threshold=psi_threshold)
+    accuracy = float((features["predicted"].to_numpy() == y.cpu().numpy()).mean()) if y is not None else float("nan")
+    return {"accuracy": accuracy, "tests": bool(table["drifted"].any()), "psi": bool(table["psi_alarm"].any()),
+            "smallest_p": float(table["p_holm"].min()), "largest_psi": float(table["psi"].max()),
+            "tests_features": ", ".join(table.loc[table["drifted"], "feature"]),
+            "psi_features": ", ".join(table.loc[table["psi_alarm"], "feature"])}
 
 
 @checked(table=Satisfies(lambda v: is_pandas(v, "DataFrame") and {"feature", "p_holm", "psi"} <= set(v.columns),

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .._checks import COUNT, MODEL, AnyOf, Choice, Function, Optional, Real, Satisfies, checked, fail
-from .drift import BINS, IMAGES, drift_table, image_summary
+from .drift import BINS, IMAGES, image_summary, judge_batch
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,16 +79,13 @@ class DriftMonitor:
             raise fail("DriftMonitor.check", "x", IMAGES.allowed, x)
         if y is not None and (not isinstance(y, torch.Tensor) or len(y) != len(x)):
             raise fail("DriftMonitor.check", "y", f"a tensor of {len(x)} labels, one per row of x, or None", y)
-        features = image_summary(self.model, x)
-        table = drift_table(self.reference, features, alpha=self.alpha, bins=self.bins,
-                            psi_threshold=self.psi_threshold)
-        flagged = table["drifted"] if self.detector == "tests" else table["psi_alarm"]
-        drifted = bool(flagged.any())
+        judged = judge_batch(self.model, self.reference, x, y, alpha=self.alpha, bins=self.bins,
+                             psi_threshold=self.psi_threshold)
+        drifted = judged[self.detector]
         self.streak = self.streak + 1 if drifted else 0
-        accuracy = float((features["predicted"].to_numpy() == y.cpu().numpy()).mean()) if y is not None else float("nan")
-        row = {"batch": len(self.rows), "images": len(x), "accuracy": accuracy,
-               "smallest_p": float(table["p_holm"].min()), "largest_psi": float(table["psi"].max()),
-               "drifted_features": ", ".join(table.loc[flagged, "feature"]), "drifted": drifted,
+        row = {"batch": len(self.rows), "images": len(x), "accuracy": judged["accuracy"],
+               "smallest_p": judged["smallest_p"], "largest_psi": judged["largest_psi"],
+               "drifted_features": judged[f"{self.detector}_features"], "drifted": drifted,
                "alarm": self.streak >= self.patience}
         self.rows.append(row)
         return row
