@@ -134,6 +134,10 @@ def test_plot_stream_shades_the_alarms():
     top, bottom = fig.axes
     assert len(top.lines) == 1 and len(top.patches) == history["alarm"].sum() == 1
     assert bottom.get_yscale() == "log"
+    assert "alarm;" in bottom.get_xlabel()  # one history: no need to say whose alarm
+    two = plot_stream({"on alarm": history, "never": history.assign(alarm=False)})
+    assert len(two.axes[0].lines) == 2 and len(two.axes[0].patches) == 1
+    assert "alarm of 'on alarm'" in two.axes[1].get_xlabel() and "'on alarm'" in two.axes[1].get_ylabel()
 
 
 def test_drift_trials_pair_the_drifts_on_one_draw_and_measure_accuracy_and_alarms():

@@ -30,14 +30,16 @@ HISTORIES = Satisfies(lambda v: _history(v) or (isinstance(v, Mapping) and len(v
 def plot_stream(histories: pd.DataFrame | Mapping[str, pd.DataFrame], title: str = "") -> Figure:
     """Two panels over the batches of a stream: the accuracy on each batch (one line per history),
     and the smallest Holm-corrected p-value of the drift tests (log scale, the first history's,
-    with its 0.05 line). Batches where the alarm sounded are shaded; a retraining is a dashed
+    with its 0.05 line). Batches where the first history's alarm sounded are shaded, and the
+    labels name that history when there are several; a retraining is a dashed
     vertical line in its history's colour.
 
     >>> import pandas as pd
     >>> h = pd.DataFrame({"batch": [0, 1, 2], "accuracy": [0.9, 0.9, 0.6], "smallest_p": [0.5, 0.2, 1e-6],
     ...                   "alarm": [False, False, True], "retrained": [False, False, True]})
-    >>> len(plot_stream({"on alarm": h}).axes)
-    2
+    >>> fig = plot_stream({"on alarm": h, "never": h.assign(alarm=False)})
+    >>> fig.axes[1].get_xlabel()
+    "batch of the stream (shaded: alarm of 'on alarm'; dashed: retrained after it)"
     """
     from ..plots._figure import figure_class
 
@@ -55,9 +57,11 @@ def plot_stream(histories: pd.DataFrame | Mapping[str, pd.DataFrame], title: str
     for ax in (top, bottom):
         for batch in first.loc[first["alarm"], "batch"]:
             ax.axvspan(batch - 0.5, batch + 0.5, color="C3", alpha=0.12, linewidth=0)
+    first_label = next(iter(histories))
+    whose = f" of {first_label!r}" if first_label and len(histories) > 1 else ""
     top.set_ylabel("accuracy on the batch")
-    bottom.set_ylabel("smallest p (Holm)")
-    bottom.set_xlabel("batch of the stream (shaded: alarm; dashed: retrained after it)")
+    bottom.set_ylabel(f"smallest p (Holm){whose}")
+    bottom.set_xlabel(f"batch of the stream (shaded: alarm{whose}; dashed: retrained after it)")
     if any(histories):
         top.legend(fontsize=8)
     bottom.legend(fontsize=8, loc="lower left")
