@@ -59,9 +59,12 @@ def verdicts_in_text(text: str) -> list[dict]:
 
 
 def notebook_verdicts(notebook, chapter: str) -> list[dict]:
-    """The verdicts an executed notebook printed, cell by cell."""
+    """The verdicts an executed notebook printed, cell by cell. A cell that shows recorded runs
+    (``reference_runs(``) prints their verdicts, not this run's, and is left out."""
     rows = []
     for index, cell in enumerate(notebook.cells):
+        if SHOWS_REFERENCE in "".join(cell.get("source", "")):
+            continue
         text = "\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", []))
         for n, found in enumerate(verdicts_in_text(text)):
             rows.append({"chapter": chapter, "cell": index, **found, "k": n})

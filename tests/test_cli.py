@@ -185,3 +185,13 @@ def test_the_code_fingerprint_ignores_prose_and_the_cell_that_shows_the_recorded
     assert code_fingerprint(notebook(nbformat.v4.new_markdown_cell("Why."), code)) == base
     assert code_fingerprint(notebook(code, nbformat.v4.new_code_cell('reference_runs("04")'))) == base
     assert code_fingerprint(notebook(nbformat.v4.new_code_cell("x = fit(model, lr=0.02)"))) != base
+
+
+def test_a_cell_that_shows_recorded_runs_adds_no_verdict_of_this_run():
+    import nbformat
+
+    from nbhelpers.course import notebook_verdicts
+
+    said = {"output_type": "stream", "name": "stdout", "text": "flip minus none: +1.0 points (95% CI +0.2 to +1.8): helps\n"}
+    own, shown = (nbformat.v4.new_code_cell(source, outputs=[said]) for source in ("print(x)", 'table(reference_runs("07"))'))
+    assert [v["cell"] for v in notebook_verdicts(nbformat.v4.new_notebook(cells=[own, shown]), "11")] == [0]

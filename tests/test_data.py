@@ -360,6 +360,24 @@ def test_bundle_subset_to_and_repr(quick):
                                                                   regression.train[0])
 
 
+def test_only_classes_keeps_the_named_classes_renumbered_in_their_order(quick):
+    names = ["Bag", "Sandal"]
+    two = quick.only_classes(names, train=7, test=3)
+    x, y = two.train
+    assert two.classes == names and y.bincount().tolist() == [7, 7] and two.test[1].bincount().tolist() == [3, 3]
+    assert two.valid[1].bincount().tolist() == [(quick.valid[1] == 8).sum(), (quick.valid[1] == 5).sum()]
+    bags = quick.train[0][quick.train[1] == 8][:7]  # the first seven bags, now class 0, in the split's order
+    assert torch.equal(x[y == 0], bags)
+    for bad in (["Bag", "Hat"], ["Bag", "Bag"], "Bag", []):
+        with pytest.raises(ValueError, match=r"DataBundle.only_classes\(\): `names` must be a list of distinct names"):
+            quick.only_classes(bad)
+    with pytest.raises(ValueError, match=r"only_classes\(\): `train` must be"):
+        quick.only_classes(names, train=0)
+    regression = DataBundle((torch.randn(10, 2), torch.randn(10)), None, None, None)
+    with pytest.raises(ValueError, match="regression bundle"):
+        regression.only_classes(["a"])
+
+
 def test_to_fastai_learner_fits_one_epoch(quick):
     from fastai.learner import Learner
 

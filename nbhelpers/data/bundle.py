@@ -118,6 +118,40 @@ class DataBundle:
         keep = torch.from_numpy(keep).to(y.device)
         return replace(self, train=(x[keep], y[keep]))
 
+    def only_classes(self, names, *, train: int | None = None, valid: int | None = None,
+                     test: int | None = None) -> DataBundle:
+        """A bundle of the classes ``names`` only, labels renumbered 0, 1, ... in their order.
+
+        ``train``, ``valid``, ``test``: how many images of each class each split keeps (its
+        first ones, in the split's order; None keeps them all).
+
+        >>> import torch
+        >>> data = DataBundle((torch.randn(12, 3), torch.arange(12) % 3), None, None, ["a", "b", "c"])
+        >>> few = data.only_classes(["c", "a"], train=2)
+        >>> few.classes, few.train[1].tolist()
+        (['c', 'a'], [1, 0, 1, 0])
+        """
+        where = "DataBundle.only_classes"
+        if self.classes is None:
+            raise fail(where, "names", "class names, which a regression bundle has none of", names)
+        if isinstance(names, str) or not names or len(set(names)) != len(names) or not set(names) <= set(self.classes):
+            raise fail(where, "names", f"a list of distinct names among {self.classes}", names)
+        for name, count in (("train", train), ("valid", valid), ("test", test)):
+            if count is not None:
+                check_number(where, name, count, integer=True, low=1)
+        codes = torch.tensor([self.classes.index(name) for name in names])
+
+        def keep(pair: Split | None, per_class: int | None) -> Split | None:
+            if pair is None:
+                return None
+            x, y = pair
+            rows = torch.cat([torch.nonzero(y == code).flatten()[:per_class] for code in codes.to(y.device)])
+            rows = rows.sort().values
+            return x[rows], (y[rows, None] == codes.to(y.device)).int().argmax(1)
+
+        return replace(self, train=keep(self.train, train), valid=keep(self.valid, valid), test=keep(self.test, test),
+                       classes=list(names))
+
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         """Undo ``mean_std`` (for plotting images in their original [0, 1] range)."""
         if self.mean_std is None:
