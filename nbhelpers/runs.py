@@ -206,14 +206,30 @@ class CachedResult:
                    seconds=record.get("seconds", 0.0))
 
 
+def metric_value(value: Any) -> float | list | None:
+    """What a run keeps of one value its train function returned: a number (or 0-d tensor) as a
+    float, a 1-D array of numbers (which images a run got right, for ``paired_gain(...,
+    images=column)``) as a list, anything else nothing.
+
+    >>> import torch
+    >>> metric_value(torch.tensor(0.5)), metric_value(torch.tensor([1, 0, 1])), metric_value("adam")
+    (0.5, [1, 0, 1], None)
+    """
+    if isinstance(value, (str, bytes)):
+        return None
+    if hasattr(value, "ndim") and getattr(value, "ndim") == 1 or isinstance(value, (list, tuple)):
+        items = value.tolist() if hasattr(value, "tolist") else list(value)
+        return items if all(isinstance(v, numbers.Real) for v in items) else None
+    return float(value) if hasattr(value, "__float__") else None
+
+
 def outcome(result: Any, func: str = "explore") -> tuple[dict[str, float], pd.DataFrame, str]:
     """Final metrics, history and status of what a train function returned: a `TrainResult`
     (or anything with a ``history`` DataFrame) or a dict of metrics."""
     import pandas as pd
 
     if isinstance(result, Mapping):
-        metrics = {k: float(v) for k, v in result.items()
-                   if not isinstance(v, (str, bytes)) and hasattr(v, "__float__")}  # numbers, 0-d tensors
+        metrics = {k: kept for k, v in result.items() if (kept := metric_value(v)) is not None}
         history = result["history"] if isinstance(result.get("history"), pd.DataFrame) else pd.DataFrame()
         return metrics, history, "completed"
     if isinstance(getattr(result, "history", None), pd.DataFrame):
@@ -331,7 +347,9 @@ def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int]
     """Run ``train_fn`` on every combination of ``grid`` (times ``seeds``); return a tidy table.
 
     One row per run: the arguments, ``seed``, ``status``, the final metrics, ``seconds`` and
-    ``cached`` (served from the cache, not trained). Stop or Ctrl-C ends the whole sweep (the
+    ``cached`` (served from the cache, not trained). A metric may be a 1-D array, such as which
+    validation images the run got right (a list in its cell): ``paired_gain(table, ...,
+    images="valid_correct")`` then pairs the runs by image as well as by seed. Stop or Ctrl-C ends the whole sweep (the
     runs finished so far are stored; the cut-short one is not). Runs are stored in the same cache as
     `explore`'s, so ``explore(train_fn, grid=grid, cache_tag=...)`` afterwards scrubs through
     them with no training. Seeds go to ``train_fn``'s ``seed`` parameter.

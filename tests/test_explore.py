@@ -382,3 +382,28 @@ def test_sweep_and_the_panel_share_one_store_of_runs():
     panel = explore(train, lr=[0.01, 0.1])
     assert isinstance(panel.store, RunStore) and panel.store.find({"lr": 0.1, "width": 8}) == panel.record(lr=0.1)
     assert panel.store.key(panel.setting) == RunStore(train, seed=0).key({"lr": 0.01}) and len(calls) == 2
+
+
+def test_a_per_image_metric_is_kept_and_pairs_the_runs_by_image():
+    from nbhelpers import paired_gain
+    from nbhelpers.ui._draw import table_html
+
+    calls = []
+
+    def train(lr, seed=0):
+        calls.append(lr)
+        right = torch.ones(200, dtype=torch.int64)
+        right[: 20 + seed + (10 if lr == 0.1 else 0)] = 0  # lr 0.1 gets the same 10 images more wrong
+        return {"valid_accuracy": right.float().mean(), "valid_correct": right, "optimizer": "adam"}
+
+    first = sweep(train, {"lr": [0.01, 0.1]}, seeds=(0, 1, 2), progress=False)
+    again = sweep(train, {"lr": [0.01, 0.1]}, seeds=(0, 1, 2), progress=False)
+    assert len(calls) == 6 and again["cached"].all(), "the second sweep is read back from the cache"
+    assert again["valid_correct"].map(len).tolist() == [200] * 6 and "optimizer" not in again
+    assert again["valid_correct"].tolist() == first["valid_correct"].tolist()
+    by_image = paired_gain(again, column="lr", baseline=0.01, metric="valid_accuracy", images="valid_correct")
+    counted = paired_gain(again, column="lr", baseline=0.01, metric="valid_accuracy", images=200)
+    assert by_image["mean"].iloc[0] == pytest.approx(-0.05)
+    assert (by_image["ci_high"] - by_image["ci_low"]).iloc[0] < (counted["ci_high"] - counted["ci_low"]).iloc[0] / 2
+    page = table_html({"k": again.iloc[0].to_dict()}, list(again.columns), ["lr"], "k")
+    assert "valid_correct" not in page and ">0.9000</td>" in page, "per-image lists stay out of the panel's table"

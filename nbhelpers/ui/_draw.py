@@ -200,8 +200,9 @@ def table_html(rows: Mapping[str, dict], columns: list[str], names: Collection[s
     """
     if not rows:
         return "<i>every run appears here</i>"
+    arrays = [c for c in columns if any(isinstance(row.get(c), list) for row in rows.values())]  # per image
     hidden = [c for c in columns if is_per_class(c)]
-    columns = [c for c in columns if not is_per_class(c)]
+    columns = [c for c in columns if not is_per_class(c) and c not in arrays]
     cells = lambda texts, tag: "".join(f"<{tag} style='padding:1px 8px;text-align:right'>{html.escape(t)}</{tag}>"
                                        for t in texts)  # noqa: E731
     lines = [f"<tr>{cells(columns, 'th')}</tr>"]
