@@ -209,13 +209,13 @@ class CachedResult:
 def metric_value(value: Any) -> float | list | None:
     """What a run keeps of one value its train function returned: a number (or 0-d tensor) as a
     float, a 1-D array of numbers (which images a run got right, for ``paired_gain(...,
-    images=column)``) as a list, anything else nothing.
+    images=column)``) as a list, anything else (text, a table, a 2-D array) nothing.
 
     >>> import torch
-    >>> metric_value(torch.tensor(0.5)), metric_value(torch.tensor([1, 0, 1])), metric_value("adam")
+    >>> metric_value(torch.tensor(0.5)), metric_value(torch.tensor([1, 0, 1])), metric_value(torch.ones(2, 2))
     (0.5, [1, 0, 1], None)
     """
-    if isinstance(value, (str, bytes)):
+    if isinstance(value, (str, bytes)) or getattr(value, "ndim", 0) > 1:
         return None
     if hasattr(value, "ndim") and getattr(value, "ndim") == 1 or isinstance(value, (list, tuple)):
         items = value.tolist() if hasattr(value, "tolist") else list(value)
@@ -349,8 +349,8 @@ def sweep(train_fn: Callable, grid: Mapping[str, Sequence], seeds: Sequence[int]
     One row per run: the arguments, ``seed``, ``status``, the final metrics, ``seconds`` and
     ``cached`` (served from the cache, not trained). A metric may be a 1-D array, such as which
     validation images the run got right (a list in its cell): ``paired_gain(table, ...,
-    images="valid_correct")`` then pairs the runs by image as well as by seed. Stop or Ctrl-C ends the whole sweep (the
-    runs finished so far are stored; the cut-short one is not). Runs are stored in the same cache as
+    images="valid_correct")`` then pairs the runs by image as well as by seed. Stop or Ctrl-C
+    ends the whole sweep (the runs finished so far are stored; the cut-short one is not). Runs are stored in the same cache as
     `explore`'s, so ``explore(train_fn, grid=grid, cache_tag=...)`` afterwards scrubs through
     them with no training. Seeds go to ``train_fn``'s ``seed`` parameter.
 

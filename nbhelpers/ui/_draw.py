@@ -191,7 +191,8 @@ def placeholder(text: str) -> bytes:
 def table_html(rows: Mapping[str, dict], columns: list[str], names: Collection[str], current: str) -> str:
     """Every run (``rows``: key -> results row) as an HTML table of ``columns``, the run keyed
     ``current`` highlighted; metrics (floats outside ``names``, the controls) to 4 decimals.
-    One class's numbers (``valid_accuracy[2]``) are left out, with a line that says where they are.
+    One class's numbers (``valid_accuracy[2]``) are left out, with a line that says where they are,
+    and so are per-image lists (which images a run got right).
 
     >>> page = table_html({"key1": {"lr": 0.1, "valid_accuracy": 0.51234, "valid_accuracy[0]": 0.6}},
     ...                   ["lr", "valid_accuracy", "valid_accuracy[0]"], ["lr"], "key1")
