@@ -102,6 +102,12 @@ def firm_word(phrase: str, pattern: str = POINTS) -> str:
     return re.fullmatch(pattern, phrase).group(6).split(" [")[0]
 
 
+def table_rows(text: str, first: str) -> list[str]:
+    """The non-blank lines of a printed table, from the line holding ``first`` to the next blank line."""
+    block = text[text.index(first):]
+    return [line for line in block[:block.index("\n\n")].splitlines() if line.strip()]
+
+
 def said(text: str, start: str) -> str:
     """The sentence `say` rendered that begins with ``start`` (up to its quick-mode note)."""
     begin = text.index(start)

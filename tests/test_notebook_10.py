@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbrun import check_effects, check_reference, check_structure, count_images, executed_chapter, said
+from nbrun import (check_effects, check_reference, check_structure, count_images, executed_chapter,
+                   said, table_rows)
 
 NAME = "10_monitoring_and_troubleshooting.ipynb"
 TRIALS, STREAMS, SEEDS, BATCHES = 10, 3, 3, 12  # quick mode
@@ -115,8 +116,7 @@ def test_troubleshooting(executed):
 
 def test_what_we_measured_and_reference(executed):
     _, text = executed
-    block = text[text.index("PSI > 0.25 minus tests, false alarms at 50 images a batch"):]
-    rows = [line for line in block[:block.index("\n\n")].splitlines() if line.strip()]
+    rows = table_rows(text, "PSI > 0.25 minus tests, false alarms at 50 images a batch")
     assert len(rows) == 1 + 5 + 2 + 6, rows
     assert all("[quick mode: not evidence]" in line for line in rows)
     check_reference(text, "10")

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbrun import POINTS, check_effects, check_reference, check_structure, count_images, executed_chapter, said
+from nbrun import (POINTS, check_effects, check_reference, check_structure, count_images, executed_chapter,
+                   said, table_rows)
 
 NAME = "11_capstone.ipynb"
 SEEDS, RATES = 3, ("0.001", "0.01")  # quick mode
@@ -122,8 +123,7 @@ def test_the_guides_claims_come_from_the_recorded_runs(executed):
 
 def test_what_we_measured_and_reference(executed):
     _, text = executed
-    block = text[text.index("2 grid search minus the step before, validation accuracy"):]
-    rows = [line for line in block[:block.index("\n\n")].splitlines() if line.strip()]
+    rows = table_rows(text, "2 grid search minus the step before, validation accuracy")
     assert len(rows) == 4 + 2 + 5 + 3, rows
     assert all("[quick mode: not evidence]" in line for line in rows)
     check_reference(text, "11")
