@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from nbhelpers import (CNN, EMA, MLP, FastNet, Flip, ablation, fit, plot_time_breakdown, predict_tta, time_breakdown,
-                       time_to, train_fast)
+                       recorded_time_to_accuracy, time_to, train_fast)
 from nbhelpers.scale.recipe import TRICKS
 from nbhelpers.scale.timing import PHASES
 
@@ -120,6 +120,38 @@ def test_flip_tta_averages_an_image_and_its_mirror():
     assert model.training is False  # the mode it had
 
 
+def test_shift_tta_adds_copies_moved_both_ways_at_a_quarter_each():
+    torch.manual_seed(0)
+    model, x = CNN(channels=(4,)).eval(), torch.randn(6, 1, 10, 10)
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2), value=float(x.min()))  # black, as the training crop fills
+    down_right, up_left = padded[..., :10, :10], padded[..., 4:, 4:]
+    assert torch.equal(down_right[..., 2:, 2:], x[..., :8, :8]) and torch.equal(up_left[..., :8, :8], x[..., 2:, 2:])
+    with torch.no_grad():
+        expected = model(x) / 2 + (model(down_right) + model(up_left)) / 4
+    torch.testing.assert_close(predict_tta(model, x, flips=False, shift=2), expected)
+    assert not torch.allclose(predict_tta(model, x, shift=2), predict_tta(model, x)), "the shifted copies count"
+    assert not torch.allclose(predict_tta(model, x, shift=2, fill=5.0), predict_tta(model, x, shift=2)), "fill is used"
+
+
+def test_the_goal_sentence_says_borderline_when_the_mean_is_within_two_standard_errors():
+    from examples_scale import time_record
+
+    def goal(mean: float, std: float, seconds: float = 500.0) -> str:
+        record = time_record()
+        record["runs"] = record["runs"] * 4  # 4 seeds: the standard error is half the deviation
+        record["summary"].update(accuracy_mean=mean, accuracy_std=std, train_seconds_median=seconds)
+        return str(recorded_time_to_accuracy(record, goal_accuracy=0.94, goal_seconds=600)).split("; ")[-1]
+
+    assert goal(0.945, 0.002) == "the goal, 94.0% in at most 600 s of training, was met."  # 5 errors above
+    assert goal(0.941, 0.002) == ("the goal, 94.0% in at most 600 s of training, was met (borderline: the mean is "
+                                  "within two standard errors, 0.20 points, of 94.0%).")
+    assert goal(0.939, 0.002).endswith("was not met (borderline: the mean is within two standard errors, 0.20 points, "
+                                       "of 94.0%).")
+    assert goal(0.930, 0.002).endswith("was not met.")
+    assert goal(0.945, 0.002, seconds=700).endswith("was not met."), "too slow, however accurate"
+    assert goal(0.941, 0.002, seconds=700).endswith("was not met."), "too slow: not a near miss of the accuracy"
+
+
 def test_train_fast_learns_and_records_a_curve(one_thread):
     x, y = images(256)
     run = train_fast((x, y), images(128, seed=1), epochs=3, widths=(8, 16), batch_size=32, lr=0.05, device="cpu",
@@ -138,9 +170,9 @@ def test_train_fast_learns_and_records_a_curve(one_thread):
 
 
 def test_the_ablation_removes_one_trick_at_a_time(one_thread):
-    table = ablation(images(128), images(64, seed=1), seeds=[0, 1], remove=["flip TTA", "label smoothing"],
-                     epochs=1, widths=(4,), batch_size=32, device="cpu")
-    assert list(table["removed"]) == ["none", "flip TTA", "label smoothing"] * 2
+    table = ablation(images(128), images(64, seed=1), seeds=[0, 1],
+                     remove=["test-time augmentation", "label smoothing"], epochs=1, widths=(4,), batch_size=32, device="cpu")
+    assert list(table["removed"]) == ["none", "test-time augmentation", "label smoothing"] * 2
     assert list(table["seed"]) == [0, 0, 0, 1, 1, 1]
     assert table["accuracy"].between(0, 1).all() and (table["train_seconds"] > 0).all()
     assert all(c.shape == (64,) and c.mean() == a for c, a in zip(table["correct"], table["accuracy"]))

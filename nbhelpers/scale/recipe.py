@@ -1,14 +1,14 @@
 """The fastest recipe the course teaches, and its parts: `EMA` (a `fit` callback that keeps an
-exponential moving average of the weights), `predict_tta` (flip test-time augmentation) and
+exponential moving average of the weights), `predict_tta` (test-time augmentation) and
 `train_fast`, which puts them together with `FastNet` through `fit`.
 
 The recipe (after airbench on CIFAR-10 and Myrtle's "bag of tricks"): data on the device as
 one tensor; batched flips and small translations (pass ``augment=pipeline(hflip=True,
 crop=2)``); a narrow conv-pool-BN net with a 2 x 2 whitening first layer (`FastNet`);
 label smoothing; SGD with Nesterov momentum and a one-cycle schedule; the weights'
-moving average; flip TTA; bf16 and channels-last on a GPU (what `fit` does there anyway).
-Every trick can be turned off one at a time, which is how the chapter's ablation measures
-what each bought.
+moving average; test-time augmentation with flips and 1-pixel shifts; bf16 and channels-last
+on a GPU (what `fit` does there anyway). Every trick can be turned off one at a time, which is
+how the chapter's ablation measures what each bought.
 
 >>> import torch
 >>> x, y = torch.randn(256, 1, 28, 28), torch.arange(256) % 10
@@ -98,28 +98,42 @@ class EMA(Callback):
 
 @checked(model=MODEL, x=Satisfies(lambda v: isinstance(v, torch.Tensor) and v.ndim == 4, "images N x C x H x W",
                                   bad=["x", torch.zeros(3)]),
-         flips=FLAG, batch_size=COUNT)
-def predict_tta(model: nn.Module, x: torch.Tensor, *, flips: bool = True, batch_size: int = 1024) -> torch.Tensor:
-    """Logits of ``model`` for images ``x`` averaged over the image and its left-right mirror
-    (``flips=False``: the image alone), in eval mode, in batches; returned on the CPU.
+         flips=FLAG, shift=Real(low=0, integer=True), fill=Optional(Real()), batch_size=COUNT)
+def predict_tta(model: nn.Module, x: torch.Tensor, *, flips: bool = True, shift: int = 0, fill: float | None = None,
+                batch_size: int = 1024) -> torch.Tensor:
+    """Logits of ``model`` for images ``x`` averaged over test-time augmentations, in eval mode,
+    in batches; returned on the CPU. ``flips``: the image and its left-right mirror. ``shift``
+    (pixels; 0: none): also copies of those views moved ``shift`` pixels up-left and down-right,
+    the uncovered border set to ``fill`` (None: the smallest value in ``x``, black, as
+    `pipeline`'s crop fills it while training); as in airbench, the unmoved views count half
+    and each moved pair a quarter. ``flips=False, shift=0``: the image alone.
 
     >>> import torch
     >>> from nbhelpers import CNN
-    >>> predict_tta(CNN(channels=(4,)), torch.randn(5, 1, 28, 28)).shape
+    >>> predict_tta(CNN(channels=(4,)), torch.randn(5, 1, 28, 28), shift=1).shape
     torch.Size([5, 10])
     """
     device, was_training = model_device(model), model.training
     last = any(isinstance(m, nn.Conv2d) and m.weight.is_contiguous(memory_format=torch.channels_last)
                and not m.weight.is_contiguous() for m in model.modules())
+    fill = float(x.amin()) if shift and fill is None else fill
     model.eval()
+
+    def views(xb: torch.Tensor) -> torch.Tensor:
+        xb = xb.contiguous(memory_format=torch.channels_last) if last else xb
+        out = model(xb).float()
+        return (out + model(xb.flip(-1)).float()) / 2 if flips else out
+
     outs = []
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
             xb = x[i:i + batch_size].to(device)
-            xb = xb.contiguous(memory_format=torch.channels_last) if last else xb
-            out = model(xb).float()
-            if flips:
-                out = (out + model(xb.flip(-1)).float()) / 2
+            out = views(xb)
+            if shift:
+                h, w, s = xb.shape[-2], xb.shape[-1], shift
+                padded = nn.functional.pad(xb, (s, s, s, s), value=fill)
+                moved = views(padded[..., :h, :w]) + views(padded[..., 2 * s:, 2 * s:])
+                out = out / 2 + moved / 4
             outs.append(out.cpu())
     model.train(was_training)
     return torch.cat(outs)
@@ -128,9 +142,9 @@ def predict_tta(model: nn.Module, x: torch.Tensor, *, flips: bool = True, batch_
 class _Scorer(Callback):
     """After each epoch (``every_epoch=False``: the last only): the training time so far (the
     scoring itself not counted) and the accuracy of the averaged (or current) weights on
-    ``eval_data``, with or without TTA."""
+    ``eval_data``, with TTA's flips and shifts (`predict_tta`'s ``flips`` and ``shift``) or without."""
 
-    def __init__(self, eval_data, ema: EMA | None, tta: bool, sync: Callable[[], None], every_epoch: bool) -> None:
+    def __init__(self, eval_data, ema: EMA | None, tta: dict, sync: Callable[[], None], every_epoch: bool) -> None:
         self.eval_data, self.ema, self.tta, self.sync, self.every_epoch = eval_data, ema, tta, sync, every_epoch
         self.curve: list[dict] = []
         self.correct: torch.Tensor | None = None
@@ -153,7 +167,7 @@ class _Scorer(Callback):
     def score(self, state: TrainState) -> None:
         model = self.ema.model if self.ema is not None and self.ema.updates else state.model
         x, y = self.eval_data
-        self.correct = correct(predict_tta(model, x, flips=self.tta), y.cpu())
+        self.correct = correct(predict_tta(model, x, **self.tta), y.cpu())
         accuracy = self.correct.float().mean().item()
         self.curve.append({"epoch": state.epoch, "train_seconds": self.train_seconds, "accuracy": accuracy})
 
@@ -161,6 +175,7 @@ class _Scorer(Callback):
 @checked(train=PAIR, eval_data=PAIR, epochs=COUNT, widths=SIZES, batch_size=COUNT, lr=LEARNING_RATE,
          weight_decay=Real(low=0), augment=Optional(Function("a callable on a batch: augment(x) or augment(x, y)")),
          label_smoothing=FRACTION, whitening=FLAG, ema=Optional(Real(low=0, high=1, high_open=True)), tta=FLAG,
+         tta_shift=Real(low=0, integer=True),
          optimizer=Choice("nesterov", "momentum", "sgd", "adam", "adamw"),
          schedule=AnyOf(Choice("onecycle", "cosine", "warmup_cosine", "constant"), None),
          amp=FIT_ARGUMENTS["amp"],
@@ -168,8 +183,9 @@ class _Scorer(Callback):
 def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.Tensor, torch.Tensor], *,
                epochs: int = 12, widths: Sequence[int] = (24, 48, 96), batch_size: int = 256, lr: float = 0.1,
                weight_decay: float = 5e-4, augment: Callable | None = None, label_smoothing: float = 0.1,
-               whitening: bool = True, ema: float | None = 0.99, tta: bool = True, optimizer: str = "nesterov",
-               schedule: str | None = "onecycle", amp: str | bool = "auto", compile: bool = False, seed: int = 0,
+               whitening: bool = True, ema: float | None = 0.99, tta: bool = True, tta_shift: int = 1,
+               optimizer: str = "nesterov", schedule: str | None = "onecycle", amp: str | bool = "auto",
+               compile: bool = False, seed: int = 0,
                device: str | torch.device | None = None, curve: bool = True) -> dict:
     """Train `FastNet` on ``train`` with the fastest recipe the course teaches, scoring
     ``eval_data`` (a validation split while tuning, the test set to report) after every epoch.
@@ -177,7 +193,8 @@ def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.
     Each trick is an argument, so the ablation turns one off at a time: ``augment`` (e.g.
     ``pipeline(hflip=True, crop=2)``; None: none), ``label_smoothing`` (0: none),
     ``whitening`` (False: a trained 3 x 3 stem), ``ema`` (the decay; None: the last
-    weights), ``tta`` (flip test-time augmentation), ``optimizer`` and ``schedule``
+    weights), ``tta`` (test-time augmentation: flips, and with ``tta_shift`` pixels (0: none)
+    shifted copies; `predict_tta`), ``optimizer`` and ``schedule``
     (``"nesterov"`` with ``"onecycle"``; e.g. ``"adam"`` with ``"constant"`` to remove them).
     ``amp`` and ``compile`` as in `fit` (bf16 and channels-last on a GPU are `fit`'s default).
 
@@ -199,7 +216,8 @@ def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.
         net.whiten(x[:5000])
     average = EMA(decay=ema) if ema is not None else None
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    scorer = _Scorer((eval_data[0].to(device), eval_data[1]), average, tta, sync, every_epoch=curve)
+    views = dict(flips=tta, shift=tta_shift if tta else 0)
+    scorer = _Scorer((eval_data[0].to(device), eval_data[1]), average, views, sync, every_epoch=curve)
     loss = functools.partial(nn.functional.cross_entropy, label_smoothing=label_smoothing) if label_smoothing \
         else "cross_entropy"
     result = fit(net, (x, y), epochs=epochs, lr=lr, optimizer=optimizer, weight_decay=weight_decay, loss=loss,
@@ -207,9 +225,10 @@ def train_fast(train: tuple[torch.Tensor, torch.Tensor], eval_data: tuple[torch.
                  progress=False, device=device, callbacks=[c for c in (average, scorer) if c is not None])
     config = dict(epochs=epochs, widths=tuple(widths), batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                   augment=repr(augment) if augment is not None else None, label_smoothing=label_smoothing,
-                  whitening=whitening, ema=ema, tta=tta, optimizer=optimizer, schedule=schedule, amp=str(amp),
-                  compile=compile, seed=seed, device=str(device), train_images=len(y), eval_images=len(eval_data[1]),
-                  channels_last=result.config.get("channels_last"), autocast=str(result.config.get("amp")))
+                  whitening=whitening, ema=ema, tta=tta, tta_shift=tta_shift, optimizer=optimizer, schedule=schedule,
+                  amp=str(amp), compile=compile, seed=seed, device=str(device), train_images=len(y),
+                  eval_images=len(eval_data[1]), channels_last=result.config.get("channels_last"),
+                  autocast=str(result.config.get("amp")))
     return {"accuracy": scorer.curve[-1]["accuracy"], "curve": scorer.curve, "correct": scorer.correct.numpy(),
             "model": result.model, "train_seconds": scorer.train_seconds, "seconds": time.perf_counter() - started,
             "config": config}
@@ -234,7 +253,8 @@ TRICKS: dict[str, dict] = {
     "label smoothing": {"label_smoothing": 0.0},
     "whitening layer": {"whitening": False},
     "weight averaging (EMA)": {"ema": None},
-    "flip TTA": {"tta": False},
+    "test-time augmentation": {"tta": False},
+    "TTA's shifted copies": {"tta_shift": 0},
     "Nesterov + one-cycle": {"optimizer": "adam", "schedule": "constant", "lr": 2e-3},
     "bf16 (GPU)": {"amp": False},
 }
