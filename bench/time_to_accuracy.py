@@ -6,8 +6,8 @@ average, test-time augmentation with flips and 1-pixel shifts; bf16 and channels
 over several seeds. Reports test accuracy (mean, min, standard deviation over the seeds), the
 training seconds to reach 93% and 94%, timed as airbench times it (after a warm-up run, data
 already on the device, scoring not counted), and the seconds from process start to the end of
-the first seed's run; then an ablation table that removes one trick at a time. Results go to a JSON file with the device,
-versions, date and threads, which chapter 09 loads.
+the first seed's run; then an ablation table that removes one trick at a time. Results go to a
+JSON file with the device, versions, date and threads, which chapter 09 loads.
 
 Goals (issue 14): on a 2-core CPU, 93.9% in at most 10 minutes; on one H100, at least 95.0%
 (mean of 5 seeds) in at most 10 seconds of training.

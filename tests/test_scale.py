@@ -145,8 +145,8 @@ def test_the_goal_sentence_says_borderline_when_the_mean_is_within_two_standard_
     assert goal(0.945, 0.002) == "the goal, 94.0% in at most 600 s of training, was met."  # 5 errors above
     assert goal(0.941, 0.002) == ("the goal, 94.0% in at most 600 s of training, was met (borderline: the mean is "
                                   "within two standard errors, 0.20 points, of 94.0%).")
-    assert goal(0.939, 0.002).endswith("was not met (borderline: the mean is within two standard errors, 0.20 points, "
-                                       "of 94.0%).")
+    assert goal(0.939, 0.002).endswith("was not met (borderline: the mean is within two standard errors, "
+                                       "0.20 points, of 94.0%).")
     assert goal(0.930, 0.002).endswith("was not met.")
     assert goal(0.945, 0.002, seconds=700).endswith("was not met."), "too slow, however accurate"
     assert goal(0.941, 0.002, seconds=700).endswith("was not met."), "too slow: not a near miss of the accuracy"
@@ -171,7 +171,8 @@ def test_train_fast_learns_and_records_a_curve(one_thread):
 
 def test_the_ablation_removes_one_trick_at_a_time(one_thread):
     table = ablation(images(128), images(64, seed=1), seeds=[0, 1],
-                     remove=["test-time augmentation", "label smoothing"], epochs=1, widths=(4,), batch_size=32, device="cpu")
+                     remove=["test-time augmentation", "label smoothing"], epochs=1, widths=(4,), batch_size=32,
+                     device="cpu")
     assert list(table["removed"]) == ["none", "test-time augmentation", "label smoothing"] * 2
     assert list(table["seed"]) == [0, 0, 0, 1, 1, 1]
     assert table["accuracy"].between(0, 1).all() and (table["train_seconds"] > 0).all()

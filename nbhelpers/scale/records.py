@@ -92,8 +92,10 @@ def recorded_time_to_accuracy(record: dict, goal_accuracy: float | None = None,
         error = summary["accuracy_std"] / len(runs) ** 0.5
         close = in_time and abs(summary["accuracy_mean"] - goal_accuracy) < 2 * error  # too slow is not borderline
         text += (f"; the goal, {goal_accuracy:.1%} in at most {goal_seconds:g} s of training, was "
-                 f"{'met' if met else 'not met'}" + (f" (borderline: the mean is within two standard errors, "
-                                                     f"{200 * error:.2f} points, of {goal_accuracy:.1%})" if close else ""))
+                 f"{'met' if met else 'not met'}")
+        if close:
+            text += (f" (borderline: the mean is within two standard errors, {200 * error:.2f} points, "
+                     f"of {goal_accuracy:.1%})")
     return Said(text + ".")
 
 
